@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/** Failure statuses that may move a call on to the next agent: exact codes or classes like "5xx". */
+const failoverStatus = z
+  .string()
+  .regex(/^([1-6]\d\d|[3-6]xx)$/, 'must be a SIP status (e.g. "480") or a class (e.g. "5xx")');
+
+const port = z.coerce.number().int().min(1).max(65535);
+const portOrZero = z.coerce.number().int().min(0).max(65535);
+
+const redisSchema = z
+  .object({
+    /** redis://, rediss:// URL for a single server (also the seed for sentinel/cluster modes). */
+    url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379/0'),
+    mode: z.enum(['standalone', 'sentinel', 'cluster']).default('standalone'),
+    /** host:port pairs, used by sentinel and cluster modes. */
+    nodes: z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).default([]),
+    /** Name of the master set (sentinel mode). */
+    sentinel_name: z.string().default('mymaster'),
+    key_prefix: z.string().min(1).default('sipedge:'),
+    /** Upper bound for one Redis command on the call path; past it the call is answered from cache or 503. */
+    command_timeout_ms: z.coerce.number().int().min(10).max(10_000).default(250),
+  })
+  .superRefine((r, ctx) => {
+    if (r.mode !== 'standalone' && r.nodes.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['nodes'], message: `mode ${r.mode} needs at least one host:port in nodes` });
+    }
+    if (r.mode === 'cluster' && !/\{[^}]+\}/.test(r.key_prefix)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['key_prefix'],
+        message: 'cluster mode needs a hash tag in the prefix (e.g. "{sipedge}:") so that atomic writes stay in one slot',
+      });
+    }
+  });
+
+const drachtioSchema = z
+  .object({
+    /** inbound: the app connects to drachtio-server's admin port; outbound: drachtio-server connects to the app. */
+    mode: z.enum(['inbound', 'outbound']).default('inbound'),
+    host: z.string().default('127.0.0.1'),
+    port: port.default(9022),
+    secret: z.string().min(1).default('cymru'),
+    /** outbound mode: where the app listens for drachtio-server. */
+    listen_host: z.string().default('127.0.0.1'),
+    listen_port: port.default(3000),
+    reconnect_min_ms: z.coerce.number().int().min(50).default(250),
+    reconnect_max_ms: z.coerce.number().int().min(100).default(5000),
+  })
+  .superRefine((d, ctx) => {
+    if (d.reconnect_max_ms < d.reconnect_min_ms) {
+      ctx.addIssue({ code: 'custom', path: ['reconnect_max_ms'], message: 'must be >= reconnect_min_ms' });
+    }
+  });
+
+const adminSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: portOrZero.default(8080),
+  token: z.string().min(16, 'must be at least 16 characters'),
+  page_size_max: z.coerce.number().int().min(1).max(1000).default(200),
+  import_max_rows: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+});
+
+const sipSchema = z.object({
+  /** Requests from sources that match no trunk get no answer at all instead of 403. */
+  silent_drop_unknown_sources: z.boolean().default(false),
+  ring_timeout_s: z.coerce.number().int().min(1).max(300).default(20),
+  failover_on: z.array(failoverStatus).default(['408', '480', '5xx']),
+  /** SIP URI of the voicemail service that takes calls no agent answered; unset = no voicemail stage. */
+  voicemail_uri: z.string().regex(/^sips?:/, 'must be a sip: or sips: URI').optional(),
+  default_max_call_duration_s: z.coerce.number().int().min(1).default(4 * 3600),
+  /** Sources allowed to originate outbound calls (the AI agent infrastructure). */
+  agent_cidrs: z.array(z.string()).default([]),
+  /** Retry-After seconds on 503 answers (limits, overload, draining). */
+  retry_after_s: z.coerce.number().int().min(1).max(3600).default(5),
+});
+
+const cacheSchema = z.object({
+  /** How long a route stays fresh without a new Redis read (invalidations arrive by pub/sub long before). */
+  ttl_s: z.coerce.number().int().min(1).default(300),
+  negative_ttl_s: z.coerce.number().int().min(0).default(30),
+  max_keys: z.coerce.number().int().min(100).default(1_000_000),
+});
+
+export const configSchema = z.object({
+  instance_id: z.string().min(1).optional(),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  redis: redisSchema.prefault({}),
+  drachtio: drachtioSchema.prefault({}),
+  admin: adminSchema,
+  sip: sipSchema.prefault({}),
+  cache: cacheSchema.prefault({}),
+  shutdown: z
+    .object({ drain_timeout_s: z.coerce.number().int().min(0).default(30) })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;

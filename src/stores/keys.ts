@@ -1,0 +1,53 @@
+/**
+ * Every Redis key and channel name sip-edge uses, under one prefix. In cluster mode the prefix
+ * carries a hash tag ("{sipedge}:") so that multi-key atomic writes stay in one slot.
+ */
+export type EntityKind = 'trunk' | 'agent' | 'number';
+
+export interface RedisKeys {
+  readonly prefix: string;
+  trunk(id: string): string;
+  agent(id: string): string;
+  /** Number record, keyed by E.164: the call path reads it in one GET. */
+  number(e164: string): string;
+  /** Number id -> E.164. */
+  numberId(id: string): string;
+  /** Sorted set (all scores 0) of the ids of one kind, for lexical cursor pagination. */
+  index(kind: EntityKind): string;
+  /** Set of number ids that reference an agent or a trunk (blocks deleting what is in use). */
+  refs(kind: 'agent' | 'trunk', id: string): string;
+  /** Pub/sub channel of cache invalidations. */
+  readonly invalidations: string;
+}
+
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    prefix,
+    trunk: (id) => `${prefix}trunk:${id}`,
+    agent: (id) => `${prefix}agent:${id}`,
+    number: (e164) => `${prefix}num:${e164}`,
+    numberId: (id) => `${prefix}numid:${id}`,
+    index: (kind) => `${prefix}idx:${kind}`,
+    refs: (kind, id) => `${prefix}refs:${kind}:${id}`,
+    invalidations: `${prefix}invalidate`,
+  };
+}
+
+/** What an invalidation message says changed. */
+export interface Invalidation {
+  readonly kind: EntityKind;
+  /** trunk/agent id, or the E.164 of a number */
+  readonly key: string;
+}
+
+export function encodeInvalidation(inv: Invalidation): string {
+  return `${inv.kind}|${inv.key}`;
+}
+
+export function decodeInvalidation(message: string): Invalidation | null {
+  const bar = message.indexOf('|');
+  if (bar < 0) return null;
+  const kind = message.slice(0, bar);
+  if (kind !== 'trunk' && kind !== 'agent' && kind !== 'number') return null;
+  return { kind, key: message.slice(bar + 1) };
+}
