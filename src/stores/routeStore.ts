@@ -1,0 +1,214 @@
+import NodeCache from 'node-cache';
+import type { AgentRecord, PhoneNumberRecord, TrunkRecord } from '../domain/model.js';
+import { CidrMatcher } from '../domain/cidr.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { decodeInvalidation, type Invalidation, type RedisKeys } from './keys.js';
+import type { RedisClient } from './redis.js';
+
+/** found: the record; absent: Redis says there is none; unavailable: Redis failed and nothing is cached. */
+export type Lookup<T> =
+  | { readonly status: 'found'; readonly value: T; readonly source: LookupSource }
+  | { readonly status: 'absent'; readonly source: LookupSource }
+  | { readonly status: 'unavailable'; readonly error: Error };
+export type LookupSource = 'cache' | 'redis' | 'stale';
+
+/** Every trunk, with the source-address matcher built from their CIDRs. Replaced whole on change. */
+export interface TrunkTable {
+  readonly byId: ReadonlyMap<string, TrunkRecord>;
+  readonly bySource: CidrMatcher<TrunkRecord>;
+}
+
+export function buildTrunkTable(trunks: readonly TrunkRecord[]): TrunkTable {
+  const bySource = new CidrMatcher<TrunkRecord>();
+  for (const trunk of trunks) for (const cidr of trunk.inbound.allowed_cidrs) bySource.add(cidr, trunk);
+  return { byId: new Map(trunks.map((t) => [t.id, t])), bySource };
+}
+
+/** What the SIP path reads: numbers and agents by key, trunks from memory. */
+export interface RouteStore {
+  number(e164: string): Promise<Lookup<PhoneNumberRecord>>;
+  agent(id: string): Promise<Lookup<AgentRecord>>;
+  trunks(): TrunkTable;
+}
+
+interface Entry {
+  readonly value: unknown;
+  readonly at: number;
+  readonly epoch: number;
+}
+
+export interface RedisRouteStoreOptions {
+  readonly ttlMs: number;
+  readonly negativeTtlMs: number;
+  readonly maxKeys: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Route store over Redis with an in-process cache. Admin writes publish invalidations that every
+ * instance applies at once; after a lost subscription every entry is revalidated on next use.
+ * While Redis fails, cached entries are served as last-known-good whatever their age.
+ */
+export class RedisRouteStore implements RouteStore {
+  private readonly cache: NodeCache;
+  private readonly inflight = new Map<string, Promise<Lookup<unknown>>>();
+  /** Keys invalidated while a read of them was in flight: that read must not be cached. */
+  private readonly dirty = new Set<string>();
+  private readonly listeners = new Set<(inv: Invalidation) => void>();
+  private table: TrunkTable = buildTrunkTable([]);
+  private epoch = 0;
+  private subscribedOnce = false;
+  private reloading: Promise<void> | null = null;
+  private reloadAgain = false;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly subscriber: RedisClient,
+    private readonly keys: RedisKeys,
+    private readonly options: RedisRouteStoreOptions,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {
+    this.cache = new NodeCache({ stdTTL: 0, checkperiod: 0, useClones: false, maxKeys: options.maxKeys });
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Subscribes to invalidations and loads the trunk table; resolves when both are done. */
+  async start(): Promise<void> {
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.keys.invalidations) this.apply(message);
+    });
+    this.subscriber.on('ready', () => {
+      if (!this.subscribedOnce) return;
+      // Invalidations may have been missed while disconnected: revalidate everything lazily.
+      this.epoch++;
+      this.logger.info({ epoch: this.epoch }, 'route cache: resubscribed, entries will be revalidated');
+      void this.reloadTrunks();
+    });
+    await this.subscriber.subscribe(this.keys.invalidations);
+    this.subscribedOnce = true;
+    await this.reloadTrunks();
+  }
+
+  /** Called with every invalidation once it has been applied (tests and metrics use it). */
+  onInvalidation(listener: (inv: Invalidation) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  trunks(): TrunkTable {
+    return this.table;
+  }
+
+  number(e164: string): Promise<Lookup<PhoneNumberRecord>> {
+    return this.lookup('number', e164, this.keys.number(e164)) as Promise<Lookup<PhoneNumberRecord>>;
+  }
+
+  agent(id: string): Promise<Lookup<AgentRecord>> {
+    return this.lookup('agent', id, this.keys.agent(id)) as Promise<Lookup<AgentRecord>>;
+  }
+
+  get cachedEntries(): number {
+    return this.cache.keys().length;
+  }
+
+  private async lookup(kind: 'number' | 'agent', id: string, redisKey: string): Promise<Lookup<unknown>> {
+    const cacheKey = `${kind}:${id}`;
+    const entry = this.cache.get<Entry>(cacheKey);
+    if (entry && this.fresh(entry)) {
+      this.metrics.cacheLookups.inc({ kind, result: 'hit' });
+      return entry.value === null ? { status: 'absent', source: 'cache' } : { status: 'found', value: entry.value, source: 'cache' };
+    }
+    const pending = this.inflight.get(cacheKey);
+    if (pending) return pending;
+    const fetching = this.fetch(kind, cacheKey, redisKey).finally(() => {
+      this.inflight.delete(cacheKey);
+      this.dirty.delete(cacheKey);
+    });
+    this.inflight.set(cacheKey, fetching);
+    return fetching;
+  }
+
+  private async fetch(kind: 'number' | 'agent', cacheKey: string, redisKey: string): Promise<Lookup<unknown>> {
+    const epoch = this.epoch;
+    const started = process.hrtime.bigint();
+    try {
+      const raw = await this.redis.get(redisKey);
+      this.metrics.redisSeconds.observe({ operation: `get_${kind}` }, Number(process.hrtime.bigint() - started) / 1e9);
+      const value: unknown = raw === null ? null : JSON.parse(raw);
+      // Cache only if no invalidation (of this key, or a resubscription) arrived while we read.
+      if (epoch === this.epoch && !this.dirty.has(cacheKey)) this.remember(cacheKey, value, epoch);
+      this.metrics.cacheLookups.inc({ kind, result: 'miss' });
+      return value === null ? { status: 'absent', source: 'redis' } : { status: 'found', value, source: 'redis' };
+    } catch (err) {
+      const stale = this.cache.get<Entry>(cacheKey);
+      if (stale) {
+        this.metrics.cacheLookups.inc({ kind, result: 'stale' });
+        return stale.value === null ? { status: 'absent', source: 'stale' } : { status: 'found', value: stale.value, source: 'stale' };
+      }
+      this.metrics.cacheLookups.inc({ kind, result: 'unavailable' });
+      return { status: 'unavailable', error: err as Error };
+    }
+  }
+
+  private fresh(entry: Entry): boolean {
+    if (entry.epoch !== this.epoch) return false;
+    const ttl = entry.value === null ? this.options.negativeTtlMs : this.options.ttlMs;
+    return this.now() - entry.at < ttl;
+  }
+
+  private remember(cacheKey: string, value: unknown, epoch: number): void {
+    try {
+      this.cache.set<Entry>(cacheKey, { value, at: this.now(), epoch });
+    } catch {
+      // ECACHEFULL: serve from Redis without caching rather than fail the call.
+    }
+  }
+
+  private apply(message: string): void {
+    const inv = decodeInvalidation(message);
+    if (!inv) {
+      this.logger.warn({ message }, 'route cache: ignoring malformed invalidation');
+      return;
+    }
+    if (inv.kind === 'trunk') {
+      void this.reloadTrunks().then(() => this.emit(inv));
+      return;
+    }
+    const cacheKey = `${inv.kind}:${inv.key}`;
+    this.cache.del(cacheKey);
+    // A lookup already in flight may carry the old value: let it finish but not be cached.
+    if (this.inflight.has(cacheKey)) this.dirty.add(cacheKey);
+    this.emit(inv);
+  }
+
+  private emit(inv: Invalidation): void {
+    for (const listener of this.listeners) listener(inv);
+  }
+
+  /** Reloads every trunk; concurrent requests coalesce into one more reload. Keeps the old table on failure. */
+  private reloadTrunks(): Promise<void> {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    this.reloading = (async () => {
+      do {
+        this.reloadAgain = false;
+        try {
+          const ids = await this.redis.zrange(this.keys.index('trunk'), 0, -1);
+          const raws = ids.length > 0 ? await this.redis.mget(ids.map((id) => this.keys.trunk(id))) : [];
+          const trunks = raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as TrunkRecord);
+          this.table = buildTrunkTable(trunks);
+        } catch (err) {
+          this.logger.warn({ err }, 'route cache: trunk reload failed; keeping the last table');
+        }
+      } while (this.reloadAgain);
+    })().finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
+  }
+}
