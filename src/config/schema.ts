@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCountryCode } from '../domain/e164.js';
 
 /** Failure statuses that may move a call on to the next agent: exact codes or classes like "5xx". */
 const failoverStatus = z
@@ -71,6 +72,19 @@ const sipSchema = z.object({
   default_max_call_duration_s: z.coerce.number().int().min(1).default(4 * 3600),
   /** Sources allowed to originate outbound calls (the AI agent infrastructure). */
   agent_cidrs: z.array(z.string()).default([]),
+  /** Requests whose User-Agent contains one of these (case-insensitive) get no answer. */
+  scanner_user_agents: z
+    .array(z.string().min(1))
+    .default(['friendly-scanner', 'sipvicious', 'sipcli', 'sip-scan', 'VaxSIPUserAgent', 'iWar', 'sundayddr', 'pplsip']),
+  /** Country for dialled numbers that carry neither "+", a country code, nor a phone-context. */
+  default_country: z
+    .string()
+    .refine((c) => isCountryCode(c), 'must be an ISO 3166 alpha-2 code')
+    .optional(),
+  /** Realm of digest challenges to trunks with inbound credentials. */
+  auth_realm: z.string().min(1).default('sip-edge'),
+  /** Secret that signs digest nonces; set the same on every instance (unset = random per process). */
+  nonce_secret: z.string().min(16).optional(),
   /** Retry-After seconds on 503 answers (limits, overload, draining). */
   retry_after_s: z.coerce.number().int().min(1).max(3600).default(5),
 });

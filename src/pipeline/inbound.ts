@@ -1,0 +1,71 @@
+import type { CountryCode } from 'libphonenumber-js';
+import type { DigestAuthenticator } from '../domain/digest.js';
+import type { TrunkRecord } from '../domain/model.js';
+import type { RouteStore } from '../stores/routeStore.js';
+import { checkTrunkAuth } from './steps/auth.js';
+import { extractCaller, extractDid } from './steps/did.js';
+import { checkMedia } from './steps/media.js';
+import { resolveRoute } from './steps/route.js';
+import { checkScanner } from './steps/scanner.js';
+import { identifyTrunk } from './steps/source.js';
+import { checkTransport } from './steps/transport.js';
+import type { Decision, InboundOutcome, InboundStep, SipRequestView } from './types.js';
+
+export interface InboundPipelineDeps {
+  readonly store: RouteStore;
+  readonly digest: DigestAuthenticator;
+  readonly silentDropUnknownSources: boolean;
+  readonly scannerPatterns: readonly RegExp[];
+  readonly defaultCountry: CountryCode | undefined;
+}
+
+export interface EvaluateOptions {
+  /** route-test: report what authentication would do instead of challenging */
+  readonly skipAuth?: boolean;
+}
+
+function refused(step: InboundStep, decision: Exclude<Decision<unknown>, { kind: 'continue' }>, trunk?: TrunkRecord): InboundOutcome {
+  return trunk ? { ...decision, step, trunk } : { ...decision, step };
+}
+
+/**
+ * The inbound policy pipeline: each step decides continue / reject / drop; the first refusal
+ * ends it. Used by live INVITEs and by the admin route-test alike.
+ */
+export async function evaluateInbound(req: SipRequestView, deps: InboundPipelineDeps, options: EvaluateOptions = {}): Promise<InboundOutcome> {
+  const scanner = checkScanner(req, deps.scannerPatterns);
+  if (scanner.kind !== 'continue') return refused('scanner', scanner);
+
+  const source = identifyTrunk(req, deps.store.trunks(), deps.silentDropUnknownSources);
+  if (source.kind !== 'continue') return refused('source', source);
+  const trunk = source.value;
+
+  if (!options.skipAuth) {
+    const auth = checkTrunkAuth(req, trunk, deps.digest);
+    if (auth.kind !== 'continue') return refused('auth', auth, trunk);
+  }
+
+  const transport = checkTransport(req, trunk);
+  if (transport.kind !== 'continue') return refused('transport', transport, trunk);
+
+  const media = checkMedia(req, trunk);
+  if (media.kind !== 'continue') return refused('media', media, trunk);
+
+  const did = extractDid(req, deps.defaultCountry);
+  if (did.kind !== 'continue') return refused('did', did, trunk);
+
+  const route = await resolveRoute(trunk, did.value, deps.store);
+  if (route.kind !== 'continue') return refused('route', route, trunk);
+
+  return {
+    kind: 'accept',
+    plan: {
+      trunk,
+      did: did.value,
+      caller: extractCaller(req, deps.defaultCountry),
+      number: route.value.number,
+      targets: route.value.targets,
+      voicemailMessage: route.value.voicemailMessage,
+    },
+  };
+}

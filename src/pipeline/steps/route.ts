@@ -1,0 +1,49 @@
+import type { PhoneNumberRecord, TrunkRecord } from '../../domain/model.js';
+import type { RouteStore } from '../../stores/routeStore.js';
+import { proceed, reject, type AgentTarget, type CalledNumber, type Decision } from '../types.js';
+
+export interface Route {
+  readonly number: PhoneNumberRecord;
+  readonly targets: readonly AgentTarget[];
+  readonly voicemailMessage: string | null;
+}
+
+/** Step 6: the number record and its agents; every outcome of BRIEF "Route lookup". */
+export async function resolveRoute(trunk: TrunkRecord, did: CalledNumber, store: RouteStore): Promise<Decision<Route>> {
+  const found = await store.number(did.e164);
+  if (found.status === 'unavailable') return reject('route_unavailable', `route store unavailable: ${found.error.message}`);
+  if (found.status === 'absent') return reject('number_not_found', `${did.e164} is not registered`);
+  const number = found.value;
+  switch (number.status) {
+    case 'released':
+      return reject('number_released', `${did.e164} was released`);
+    case 'provisioning':
+      return reject('number_provisioning', `${did.e164} is still provisioning`);
+    case 'suspended':
+      return reject('number_suspended', `${did.e164} is suspended`);
+    case 'active':
+      break;
+    default: {
+      const never: never = number.status;
+      throw new Error(`unknown number status ${String(never)}`);
+    }
+  }
+  if (trunk.workspace_id !== null && trunk.workspace_id !== number.workspace_id) {
+    return reject('number_wrong_workspace', `${did.e164} belongs to another workspace than trunk ${trunk.id}`);
+  }
+  if (number.trunk_id !== null && number.trunk_id !== trunk.id && number.telephony === 'byoc') {
+    return reject('number_wrong_trunk', `${did.e164} arrives on trunk ${number.trunk_id}, not ${trunk.id}`);
+  }
+  const routing = number.inbound_routing;
+  if (routing === null) return reject('number_outbound_only', `${did.e164} has no inbound routing`);
+
+  const [primary, fallback] = await Promise.all([
+    store.agent(routing.agent_id),
+    routing.fallback ? store.agent(routing.fallback.agent_id) : Promise.resolve(null),
+  ]);
+  if (primary.status === 'unavailable') return reject('route_unavailable', `route store unavailable: ${primary.error.message}`);
+  if (primary.status === 'absent') return reject('agent_not_found', `agent ${routing.agent_id} does not exist`);
+  const targets: AgentTarget[] = [{ role: 'primary', agent: primary.value }];
+  if (fallback?.status === 'found') targets.push({ role: 'fallback', agent: fallback.value });
+  return proceed({ number, targets, voicemailMessage: routing.voicemail_message });
+}

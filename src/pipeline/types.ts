@@ -1,0 +1,61 @@
+import type { AgentRecord, PhoneNumberRecord, TrunkRecord } from '../domain/model.js';
+import type { RejectReason } from './reasons.js';
+
+/** What the pipeline reads of a SIP request: the same for a live INVITE and a route-test dry run. */
+export interface SipRequestView {
+  readonly method: string;
+  readonly callId: string;
+  readonly sourceAddress: string;
+  /** udp | tcp | tls | wss, as drachtio reports it (lower case) */
+  readonly transport: string;
+  readonly requestUri: string;
+  readonly to: string;
+  readonly from: string;
+  readonly sdp: string | undefined;
+  header(name: string): string | undefined;
+}
+
+export type Decision<T> =
+  | { readonly kind: 'continue'; readonly value: T }
+  | { readonly kind: 'reject'; readonly reason: RejectReason; readonly detail: string; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly kind: 'drop'; readonly reason: RejectReason; readonly detail: string };
+
+export type Refusal = Exclude<Decision<never>, { kind: 'continue' }>;
+
+export const proceed = <T>(value: T): Decision<T> => ({ kind: 'continue', value });
+export const reject = (reason: RejectReason, detail: string, headers?: Record<string, string>): Refusal =>
+  headers ? { kind: 'reject', reason, detail, headers } : { kind: 'reject', reason, detail };
+export const drop = (reason: RejectReason, detail: string): Refusal => ({ kind: 'drop', reason, detail });
+
+export interface CalledNumber {
+  /** As the carrier sent it (Request-URI or To user, or the whole tel: URI) */
+  readonly raw: string;
+  readonly e164: string;
+}
+
+export interface Caller {
+  readonly raw: string;
+  /** E.164 when the From user reads as a phone number */
+  readonly e164: string | null;
+}
+
+export interface AgentTarget {
+  readonly role: 'primary' | 'fallback';
+  readonly agent: AgentRecord;
+}
+
+/** Everything the bridge needs once the pipeline accepted an inbound call. */
+export interface InboundPlan {
+  readonly trunk: TrunkRecord;
+  readonly did: CalledNumber;
+  readonly caller: Caller;
+  readonly number: PhoneNumberRecord;
+  readonly targets: readonly AgentTarget[];
+  readonly voicemailMessage: string | null;
+}
+
+export type InboundStep = 'scanner' | 'source' | 'auth' | 'transport' | 'media' | 'did' | 'route' | 'limits';
+
+export type InboundOutcome =
+  | { readonly kind: 'accept'; readonly plan: InboundPlan }
+  | (Refusal & { readonly step: InboundStep; readonly trunk?: TrunkRecord });
