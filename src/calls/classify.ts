@@ -1,0 +1,76 @@
+/** What went wrong with one attempt to reach an agent or a carrier. */
+export type FailureKind =
+  | { readonly kind: 'status'; readonly status: number }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'cancelled' }
+  | { readonly kind: 'unreachable' }
+  | { readonly kind: 'redis' }
+  | { readonly kind: 'internal' };
+
+interface MaybeSipError {
+  status?: unknown;
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+}
+
+const REDIS_ERROR_NAMES = new Set(['ReplyError', 'MaxRetriesPerRequestError', 'AbortError']);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT']);
+
+/**
+ * drachtio SipErrors carry the final status; a B leg that never got an answer from the network
+ * comes back as 408 or 503 from drachtio, which failover treats like any status.
+ */
+export function classifyError(err: unknown, context: { timedOut?: boolean; cancelled?: boolean } = {}): FailureKind {
+  if (context.cancelled) return { kind: 'cancelled' };
+  if (context.timedOut) return { kind: 'timeout' };
+  const e = (err ?? {}) as MaybeSipError;
+  if (typeof e.status === 'number' && e.status >= 300 && e.status <= 699) return { kind: 'status', status: e.status };
+  if (typeof e.name === 'string' && REDIS_ERROR_NAMES.has(e.name)) return { kind: 'redis' };
+  if (typeof e.message === 'string' && /Command timed out|Connection is closed|enableOfflineQueue/.test(e.message)) return { kind: 'redis' };
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return { kind: 'unreachable' };
+  return { kind: 'internal' };
+}
+
+/** "408", "5xx" ... from config, against a failure. Timeouts and unreachable agents always fail over. */
+export function failsOver(failure: FailureKind, failoverOn: readonly string[]): boolean {
+  switch (failure.kind) {
+    case 'timeout':
+    case 'unreachable':
+      return true;
+    case 'cancelled':
+    case 'redis':
+    case 'internal':
+      return false;
+    case 'status': {
+      const code = String(failure.status);
+      return failoverOn.some((rule) => rule === code || (rule.endsWith('xx') && rule[0] === code[0]));
+    }
+    default: {
+      const never: never = failure;
+      throw new Error(`unknown failure ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** The status the caller gets when this was the last attempt. */
+export function statusForCaller(failure: FailureKind): number {
+  switch (failure.kind) {
+    case 'status':
+      return failure.status;
+    case 'timeout':
+      return 480;
+    case 'cancelled':
+      return 487;
+    case 'unreachable':
+      return 502;
+    case 'redis':
+      return 503;
+    case 'internal':
+      return 500;
+    default: {
+      const never: never = failure;
+      throw new Error(`unknown failure ${JSON.stringify(never)}`);
+    }
+  }
+}

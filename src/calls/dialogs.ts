@@ -1,0 +1,66 @@
+import type Srf from 'drachtio-srf';
+import type { Logger } from '../observability/logger.js';
+import type { CallSession } from './session.js';
+
+/** Methods relayed as-is from one leg to the other inside an established call. */
+const RELAYED = ['info', 'notify', 'message', 'options'] as const;
+const NOT_COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'contact', 'route', 'record-route']);
+
+function relayHeaders(req: Srf.SrfRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) if (!NOT_COPIED.has(name.toLowerCase())) out[name] = value;
+  return out;
+}
+
+/**
+ * In-dialog handling of a bridged call: BYE on either leg ends both, re-INVITE and UPDATE pass
+ * through with their SDP, INFO/NOTIFY/MESSAGE/OPTIONS are relayed, and the max call duration
+ * ends both legs with BYE.
+ */
+export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSession, maxDurationMs: number, log: Logger): void {
+  const legs: [Srf.Dialog, Srf.Dialog, 'caller_hangup' | 'callee_hangup'][] = [
+    [uas, uac, 'caller_hangup'],
+    [uac, uas, 'callee_hangup'],
+  ];
+  const limit = setTimeout(() => {
+    log.info({ maxDurationMs }, 'max call duration reached');
+    if (session.end('max_duration')) {
+      uas.destroy();
+      uac.destroy();
+    }
+  }, maxDurationMs);
+  limit.unref();
+  session.onEnd(() => clearTimeout(limit));
+
+  for (const [leg, other, cause] of legs) {
+    leg.on('destroy', () => {
+      if (session.end(cause)) other.destroy();
+    });
+    leg.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+      other
+        .modify(req.body)
+        .then((sdp: string) => res.send(200, { body: sdp }))
+        .catch((err: { status?: number }) => res.send(err.status ?? 500));
+    });
+    leg.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+      other
+        .request({ method: 'UPDATE', headers: relayHeaders(req), body: req.body } as unknown as Srf.SrfRequest)
+        .then((answer: Srf.SrfResponse) => res.send(answer.status, { body: answer.body }))
+        .catch(() => res.send(500));
+    });
+    for (const method of RELAYED) {
+      leg.on(method as 'info', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+        other
+          .request({ method: method.toUpperCase(), headers: relayHeaders(req), body: req.body } as unknown as Srf.SrfRequest)
+          .then((answer: Srf.SrfResponse) => res.send(answer.status, { body: answer.body }))
+          .catch(() => res.send(500));
+      });
+    }
+  }
+}
+
+/** Ends both legs of a call (drain timeout, admin action). */
+export function hangUp(uas: Srf.Dialog, uac: Srf.Dialog): void {
+  uas.destroy();
+  uac.destroy();
+}

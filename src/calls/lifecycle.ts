@@ -1,0 +1,82 @@
+import type { TelephonyKind } from '../domain/model.js';
+
+export type Direction = 'inbound' | 'outbound';
+
+/** What every lifecycle listener (billing, limits, active-call registry) knows of a call. */
+export interface CallInfo {
+  readonly callId: string;
+  readonly direction: Direction;
+  readonly workspaceId: string;
+  readonly trunkId: string;
+  readonly trunkKind: 'managed' | 'byoc';
+  readonly numberId: string | null;
+  readonly telephony: TelephonyKind | null;
+  readonly agentId: string | null;
+  readonly from: string;
+  readonly to: string;
+  /** Calls the platform marks as browser tests (trusted header) */
+  readonly browserTest: boolean;
+  readonly startedAt: number;
+}
+
+export type EndCause =
+  | 'caller_hangup'
+  | 'callee_hangup'
+  | 'max_duration'
+  | 'shutdown'
+  | 'cancelled'
+  | 'failed'
+  | 'edge_restart'
+  | 'error';
+
+export interface CallEnd {
+  readonly endedAt: number;
+  /** ms from answer to end; 0 when never answered */
+  readonly durationMs: number;
+  readonly cause: EndCause;
+  /** the final SIP status for unanswered calls */
+  readonly status?: number;
+  readonly answered: boolean;
+}
+
+export interface LifecycleListener {
+  started?(call: CallInfo): void;
+  answered?(call: CallInfo, answeredAt: number): void;
+  ended?(call: CallInfo, end: CallEnd): void;
+}
+
+/**
+ * The one place call lifecycle events come from. Listeners must not throw into the SIP path:
+ * an error in one is logged and does not stop the others.
+ */
+export class CallLifecycle {
+  private readonly listeners: LifecycleListener[] = [];
+
+  constructor(private readonly onListenerError: (err: unknown, event: string) => void) {}
+
+  attach(listener: LifecycleListener): void {
+    this.listeners.push(listener);
+  }
+
+  started(call: CallInfo): void {
+    this.each('started', (l) => l.started?.(call));
+  }
+
+  answered(call: CallInfo, answeredAt: number): void {
+    this.each('answered', (l) => l.answered?.(call, answeredAt));
+  }
+
+  ended(call: CallInfo, end: CallEnd): void {
+    this.each('ended', (l) => l.ended?.(call, end));
+  }
+
+  private each(event: string, fn: (l: LifecycleListener) => void): void {
+    for (const listener of this.listeners) {
+      try {
+        fn(listener);
+      } catch (err) {
+        this.onListenerError(err, event);
+      }
+    }
+  }
+}

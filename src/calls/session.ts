@@ -1,0 +1,81 @@
+import type { CallEnd, CallInfo, CallLifecycle, EndCause } from './lifecycle.js';
+
+export type CallState = 'trying' | 'ringing' | 'answered' | 'ended';
+
+const TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
+  trying: ['ringing', 'answered', 'ended'],
+  ringing: ['answered', 'ended'],
+  answered: ['ended'],
+  ended: [],
+};
+
+/**
+ * One call's state with guarded transitions; lifecycle events fire exactly once each, and
+ * cleanups registered at the start run once when the call ends, whatever path ends it.
+ */
+export class CallSession {
+  private current: CallState = 'trying';
+  private answeredAt: number | null = null;
+  private readonly cleanups: (() => void)[] = [];
+
+  constructor(
+    readonly info: CallInfo,
+    private readonly lifecycle: CallLifecycle,
+    private readonly now: () => number = Date.now,
+  ) {
+    lifecycle.started(info);
+  }
+
+  get state(): CallState {
+    return this.current;
+  }
+
+  get answeredAtMs(): number | null {
+    return this.answeredAt;
+  }
+
+  onEnd(cleanup: () => void): void {
+    if (this.current === 'ended') cleanup();
+    else this.cleanups.push(cleanup);
+  }
+
+  ringing(): void {
+    if (this.current === 'trying') this.current = 'ringing';
+  }
+
+  answered(): boolean {
+    if (!this.move('answered')) return false;
+    this.answeredAt = this.now();
+    this.lifecycle.answered(this.info, this.answeredAt);
+    return true;
+  }
+
+  /** Ends the call once; later calls are ignored and return false. */
+  end(cause: EndCause, status?: number): boolean {
+    if (!this.move('ended')) return false;
+    const endedAt = this.now();
+    const answered = this.answeredAt !== null;
+    const end: CallEnd = {
+      endedAt,
+      durationMs: answered ? endedAt - this.answeredAt! : 0,
+      cause,
+      answered,
+      ...(status !== undefined ? { status } : {}),
+    };
+    for (const cleanup of this.cleanups.splice(0)) {
+      try {
+        cleanup();
+      } catch {
+        // a failing cleanup must not keep the others from running
+      }
+    }
+    this.lifecycle.ended(this.info, end);
+    return true;
+  }
+
+  private move(next: CallState): boolean {
+    if (!TRANSITIONS[this.current].includes(next)) return false;
+    this.current = next;
+    return true;
+  }
+}
