@@ -41,3 +41,10 @@ export interface EmittingRequest extends SrfRequest {
 export function emitting(req: SrfRequest): EmittingRequest {
   return req as EmittingRequest;
 }
+
+type RequestHandler = (req: SrfRequest, res: SrfResponse) => void;
+
+/** srf.options(), srf.register() ... exist at run time (delegated per SIP method) but are not declared. */
+export function onMethod(srf: Srf, method: 'options' | 'register' | 'subscribe' | 'message' | 'info' | 'notify', handler: RequestHandler): void {
+  (srf as unknown as Record<string, (h: RequestHandler) => void>)[method]!(handler);
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the edge on this machine: installs what is missing, builds,
+# starts a local Redis (unless REDIS_URL is set) and drachtio-server (when the `drachtio`
+# binary is on PATH and DRACHTIO_HOST is not set), seeds a demo trunk/agent/number, then runs
+# the edge in the foreground. Ctrl-C stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+npm run build --silent
+
+run_dir=.run
+mkdir -p "$run_dir"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+if [ -z "${REDIS_URL:-}" ]; then
+  redis_port=${DEV_REDIS_PORT:-6399}
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$run_dir" \
+    --daemonize no >"$run_dir/redis.log" 2>&1 &
+  pids+=($!)
+  export REDIS_URL="redis://127.0.0.1:${redis_port}/0"
+  for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  echo "local Redis on 127.0.0.1:${redis_port}"
+fi
+
+if [ -z "${DRACHTIO_HOST:-}" ]; then
+  if command -v drachtio >/dev/null 2>&1; then
+    sed "s#@RUN_DIR@#$(pwd)/$run_dir#g" config/drachtio.dev.conf.xml >"$run_dir/drachtio.conf.xml"
+    drachtio -f "$run_dir/drachtio.conf.xml" >"$run_dir/drachtio.out" 2>&1 &
+    pids+=($!)
+    echo "drachtio-server: SIP on 127.0.0.1:5060 (udp/tcp), admin 127.0.0.1:9022"
+  else
+    echo "drachtio-server not found on PATH: the admin API runs, /readyz says what is missing (see README)"
+  fi
+fi
+
+if [ -z "${ADMIN_TOKEN:-}" ]; then
+  [ -s "$run_dir/admin-token" ] || node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("hex"))' >"$run_dir/admin-token"
+  ADMIN_TOKEN=$(cat "$run_dir/admin-token")
+  export ADMIN_TOKEN
+fi
+export SIP_EDGE_CONFIG=${SIP_EDGE_CONFIG:-config/sip-edge.yaml}
+
+node dist/tools/seedDemo.js
+echo "admin API: http://127.0.0.1:${ADMIN_PORT:-8080}  (token in $run_dir/admin-token)"
+echo "try:  curl -s -H \"Authorization: Bearer \$(cat $run_dir/admin-token)\" http://127.0.0.1:${ADMIN_PORT:-8080}/v1/phone-numbers"
+node dist/main.js

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { InboundPipelineDeps } from '../../pipeline/inbound.js';
+import { routeTest, routeTestRequestSchema } from '../../pipeline/dryRun.js';
+
+/** POST /v1/route-test: "why was this call rejected?" through the live pipeline, without a call. */
+export function registerRouteTest(app: FastifyInstance, pipeline: InboundPipelineDeps): void {
+  app.post(
+    '/v1/route-test',
+    {
+      config: {
+        openapi: {
+          summary: 'Dry-run the inbound policy pipeline for a described INVITE',
+          tags: ['routing'],
+          requestBody: { content: { 'application/json': { schema: z.toJSONSchema(routeTestRequestSchema, { io: 'input' }) } } },
+          responses: { 200: { description: 'The decision and the step that made it' } },
+        },
+      },
+    },
+    async (req) => routeTest(routeTestRequestSchema.parse(req.body ?? {}), pipeline),
+  );
+}

@@ -1,0 +1,153 @@
+import Srf from 'drachtio-srf';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.js';
+import { createAdminServer } from './admin/server.js';
+import { registerRouteTest } from './admin/routes/routeTest.js';
+import { CallLifecycle } from './calls/lifecycle.js';
+import { DigestAuthenticator } from './domain/digest.js';
+import type { Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import type { InboundPipelineDeps } from './pipeline/inbound.js';
+import { scannerPatterns } from './pipeline/steps/scanner.js';
+import { DrachtioConnection } from './sip/connection.js';
+import { handleInboundInvite } from './sip/inboundHandler.js';
+import { Catalog } from './stores/catalog.js';
+import { redisKeys } from './stores/keys.js';
+import { createRedis, whenReady, type RedisClient } from './stores/redis.js';
+import { RedisRouteStore } from './stores/routeStore.js';
+import { onMethod } from './types/drachtio.js';
+
+export interface App {
+  readonly admin: FastifyInstance;
+  readonly metrics: Metrics;
+  readonly catalog: Catalog;
+  readonly store: RedisRouteStore;
+  readonly lifecycle: CallLifecycle;
+  readonly drachtio: DrachtioConnection;
+  /** Starts the admin API at once, then Redis, the route store and drachtio as they become reachable. */
+  start(): Promise<void>;
+  /** Stops taking calls (503), waits for active calls up to the drain timeout, then closes everything. */
+  stop(): Promise<void>;
+}
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+}
+
+/** Wires every part of the edge; main.ts only loads config and handles signals. */
+export function createApp({ config, logger, metrics = createMetrics() }: AppDeps): App {
+  const redis: RedisClient = createRedis(config.redis, 'main');
+  const subscriber: RedisClient = createRedis(config.redis, 'invalidations');
+  const keys = redisKeys(config.redis.key_prefix);
+  const catalog = new Catalog(redis, keys);
+  const store = new RedisRouteStore(
+    redis,
+    subscriber,
+    keys,
+    { ttlMs: config.cache.ttl_s * 1000, negativeTtlMs: config.cache.negative_ttl_s * 1000, maxKeys: config.cache.max_keys },
+    metrics,
+    logger.child({ component: 'route-store' }),
+  );
+  const srf = new Srf();
+  const drachtio = new DrachtioConnection(srf, config.drachtio, metrics, logger);
+  const lifecycle = new CallLifecycle((err, event) => logger.error({ err, event }, 'call lifecycle listener failed'));
+  let draining = false;
+  let storeReady = false;
+
+  redis.on('ready', () => metrics.redisConnected.set(1));
+  redis.on('end', () => metrics.redisConnected.set(0));
+  redis.on('close', () => metrics.redisConnected.set(0));
+  for (const client of [redis, subscriber]) {
+    client.on('error', (err: Error) => logger.debug({ err: { message: err.message } }, 'redis connection error'));
+  }
+
+  const pipeline: InboundPipelineDeps = {
+    store,
+    digest: new DigestAuthenticator(config.sip.auth_realm, config.sip.nonce_secret),
+    silentDropUnknownSources: config.sip.silent_drop_unknown_sources,
+    scannerPatterns: scannerPatterns(config.sip.scanner_user_agents),
+    defaultCountry: config.sip.default_country,
+  };
+
+  srf.invite((req, res) =>
+    handleInboundInvite(
+      {
+        srf,
+        pipeline,
+        lifecycle,
+        metrics,
+        logger,
+        retryAfterS: config.sip.retry_after_s,
+        draining: () => draining,
+        bridge: (trunkMaxS) => ({
+          ringTimeoutMs: config.sip.ring_timeout_s * 1000,
+          failoverOn: config.sip.failover_on,
+          voicemailUri: config.sip.voicemail_uri,
+          maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
+        }),
+      },
+      req,
+      res,
+    ),
+  );
+  onMethod(srf, 'options', (req, res) => {
+    const trunk = store.trunks().bySource.match(req.source_address);
+    if (!trunk && config.sip.silent_drop_unknown_sources) return;
+    res.send(trunk ? 200 : 403);
+  });
+
+  const admin = createAdminServer({
+    config: config.admin,
+    catalog,
+    metrics,
+    logger: logger.child({ component: 'admin' }),
+    health: {
+      live: () => true,
+      ready: async () => {
+        const redisOk = redis.status === 'ready' && storeReady;
+        const checks = {
+          redis: { ok: redisOk, detail: redisOk ? 'ready' : `redis ${redis.status}${storeReady ? '' : ', route store not loaded'}` },
+          drachtio: { ok: drachtio.state === 'connected', detail: drachtio.why },
+          accepting_calls: { ok: !draining, detail: draining ? 'draining for shutdown' : 'accepting' },
+        };
+        return { ready: Object.values(checks).every((c) => c.ok), checks };
+      },
+    },
+    plugins: [(app) => registerRouteTest(app, pipeline)],
+  });
+
+  return {
+    admin,
+    metrics,
+    catalog,
+    store,
+    lifecycle,
+    drachtio,
+    async start() {
+      await admin.listen({ host: config.admin.host, port: config.admin.port });
+      logger.info({ address: admin.addresses() }, 'admin API listening');
+      drachtio.start();
+      for (;;) {
+        try {
+          await whenReady(redis, 5000);
+          await whenReady(subscriber, 5000);
+          await store.start();
+          storeReady = true;
+          logger.info('route store ready');
+          return;
+        } catch (err) {
+          logger.warn({ err: { message: (err as Error).message } }, 'waiting for Redis');
+        }
+      }
+    },
+    async stop() {
+      draining = true;
+      drachtio.stop();
+      await admin.close();
+      redis.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { rejectSpec } from './reasons.js';
+import { evaluateInbound, type InboundPipelineDeps } from './inbound.js';
+import type { SipRequestView } from './types.js';
+
+export const routeTestRequestSchema = z.strictObject({
+  direction: z.literal('inbound').default('inbound'),
+  source_ip: z.string().min(1),
+  transport: z.enum(['udp', 'tcp', 'tls', 'wss']).default('udp'),
+  request_uri: z.string().regex(/^(sips?|tel):/i, 'must be a sip:, sips: or tel: URI'),
+  to: z.string().optional(),
+  from: z.string().default('<sip:anonymous@anonymous.invalid>'),
+  sdp: z.string().optional(),
+  /** other request headers (User-Agent, Proxy-Authorization, ...) */
+  headers: z.record(z.string(), z.string()).default({}),
+});
+export type RouteTestRequest = z.infer<typeof routeTestRequestSchema>;
+
+export interface RouteTestResult {
+  readonly decision: 'accept' | 'reject' | 'drop';
+  readonly step: string;
+  readonly reason: string | null;
+  readonly status: number | null;
+  readonly detail: string | null;
+  readonly trunk_id: string | null;
+  readonly route: null | {
+    readonly did: { raw: string; e164: string };
+    readonly caller: { raw: string; e164: string | null };
+    readonly number_id: string;
+    readonly workspace_id: string;
+    readonly targets: { role: string; agent_id: string; sip_uri: string }[];
+    readonly voicemail_message: string | null;
+  };
+}
+
+/** The admin dry run: the same pipeline as a live INVITE, on a request described in JSON. */
+export async function routeTest(input: RouteTestRequest, deps: InboundPipelineDeps): Promise<RouteTestResult> {
+  const headers = new Map(Object.entries(input.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const view: SipRequestView = {
+    method: 'INVITE',
+    callId: `route-test-${randomUUID()}`,
+    sourceAddress: input.source_ip,
+    transport: input.transport,
+    requestUri: input.request_uri,
+    to: input.to ?? `<${input.request_uri}>`,
+    from: input.from,
+    sdp: input.sdp,
+    header: (name) => headers.get(name.toLowerCase()),
+  };
+  const outcome = await evaluateInbound(view, deps);
+  if (outcome.kind === 'accept') {
+    const { plan } = outcome;
+    return {
+      decision: 'accept',
+      step: 'bridge',
+      reason: null,
+      status: null,
+      detail: null,
+      trunk_id: plan.trunk.id,
+      route: {
+        did: plan.did,
+        caller: plan.caller,
+        number_id: plan.number.id,
+        workspace_id: plan.number.workspace_id,
+        targets: plan.targets.map((t) => ({ role: t.role, agent_id: t.agent.id, sip_uri: t.agent.sip_uri })),
+        voicemail_message: plan.voicemailMessage,
+      },
+    };
+  }
+  return {
+    decision: outcome.kind,
+    step: outcome.step,
+    reason: outcome.reason,
+    status: outcome.kind === 'drop' ? null : rejectSpec(outcome.reason).status,
+    detail: outcome.detail,
+    trunk_id: outcome.trunk?.id ?? null,
+    route: null,
+  };
+}
