@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../../src/config/load.js';
+
+const TOKEN = 'admin-token-0123456789';
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('accepts a config with only the admin token', () => {
+    const config = parseConfig({ admin: { token: TOKEN } });
+    expect(config.admin.token).toBe(TOKEN);
+    expect(config.instance_id).toBeTruthy();
+  });
+
+  it.each<[string, string, unknown]>([
+    ['admin.token missing from the admin section', 'admin.token', { admin: {} }],
+    ['no admin section at all', 'admin.token', {}],
+    ['admin.token too short', 'admin.token', { admin: { token: 'short' } }],
+    ['admin.port out of range', 'admin.port', { admin: { token: TOKEN, port: 70000 } }],
+    ['admin.port not a number', 'admin.port', { admin: { token: TOKEN, port: 'http' } }],
+    ['drachtio.port zero', 'drachtio.port', { admin: { token: TOKEN }, drachtio: { port: 0 } }],
+    ['redis.url not redis://', 'redis.url', { admin: { token: TOKEN }, redis: { url: 'http://localhost:6379' } }],
+    ['cluster without nodes', 'redis.nodes', { admin: { token: TOKEN }, redis: { mode: 'cluster', key_prefix: '{sipedge}:' } }],
+    ['cluster without a hash tag prefix', 'redis.key_prefix', { admin: { token: TOKEN }, redis: { mode: 'cluster', nodes: ['r1:7000'], key_prefix: 'sipedge:' } }],
+    ['cluster with the default prefix', 'redis.key_prefix', { admin: { token: TOKEN }, redis: { mode: 'cluster', nodes: ['r1:7000'] } }],
+    ['default_country not ISO', 'sip.default_country', { admin: { token: TOKEN }, sip: { default_country: 'UK' } }],
+  ])('%s -> names %s', (_name, key, raw) => {
+    const list = problems(() => parseConfig(raw));
+    expect(list.some((p) => p.startsWith(`${key}:`))).toBe(true);
+  });
+
+  it('accepts cluster mode with a hash-tag prefix', () => {
+    const config = parseConfig({ admin: { token: TOKEN }, redis: { mode: 'cluster', nodes: ['r1:7000'], key_prefix: '{sipedge}:' } });
+    expect(config.redis.mode).toBe('cluster');
+  });
+
+  it('reports every problem at once', () => {
+    const list = problems(() => parseConfig({ admin: { token: 'short', port: -1 }, drachtio: { port: 99999 } }));
+    expect(list.map((p) => p.split(':')[0])).toEqual(expect.arrayContaining(['admin.token', 'admin.port', 'drachtio.port']));
+  });
+});
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sip-edge-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const base = file('base.yaml', `admin:\n  token: ${TOKEN}\n  port: 8081\nredis:\n  url: redis://yaml-host:6379/0\nlog_level: warn\n`);
+
+  it('reads the YAML file named by SIP_EDGE_CONFIG', () => {
+    const config = loadConfig({ SIP_EDGE_CONFIG: base });
+    expect(config.admin.port).toBe(8081);
+    expect(config.redis.url).toBe('redis://yaml-host:6379/0');
+    expect(config.log_level).toBe('warn');
+  });
+
+  it('lays environment overrides over the file', () => {
+    const config = loadConfig({
+      SIP_EDGE_CONFIG: base,
+      REDIS_URL: 'redis://env-host:6380/2',
+      REDIS_KEY_PREFIX: 'edge2:',
+      ADMIN_PORT: '9090',
+      ADMIN_HOST: '0.0.0.0',
+      DRACHTIO_HOST: 'drachtio.internal',
+      DRACHTIO_PORT: '9023',
+      DRACHTIO_MODE: 'outbound',
+      LOG_LEVEL: 'debug',
+      INSTANCE_ID: 'edge-7',
+      VOICEMAIL_URI: 'sip:voicemail@vm.internal',
+    });
+    expect(config.redis.url).toBe('redis://env-host:6380/2');
+    expect(config.redis.key_prefix).toBe('edge2:');
+    expect(config.admin.port).toBe(9090);
+    expect(config.admin.host).toBe('0.0.0.0');
+    expect(config.admin.token).toBe(TOKEN);
+    expect(config.drachtio).toMatchObject({ host: 'drachtio.internal', port: 9023, mode: 'outbound' });
+    expect(config.log_level).toBe('debug');
+    expect(config.instance_id).toBe('edge-7');
+    expect(config.sip.voicemail_uri).toBe('sip:voicemail@vm.internal');
+  });
+
+  it('ADMIN_TOKEN fills a file without an admin section', () => {
+    const path = file('no-admin.yaml', 'log_level: info\n');
+    expect(loadConfig({ SIP_EDGE_CONFIG: path, ADMIN_TOKEN: TOKEN }).admin.token).toBe(TOKEN);
+  });
+
+  it('an empty variable does not override the file', () => {
+    expect(loadConfig({ SIP_EDGE_CONFIG: base, REDIS_URL: '' }).redis.url).toBe('redis://yaml-host:6379/0');
+  });
+
+  it('a bad override names the key it sets', () => {
+    const list = problems(() => loadConfig({ SIP_EDGE_CONFIG: base, ADMIN_PORT: 'eighty' }));
+    expect(list.some((p) => p.startsWith('admin.port:'))).toBe(true);
+  });
+
+  it('a YAML syntax error names the file', () => {
+    const path = file('broken.yaml', 'admin:\n  token: [unclosed\n  port: 1\n');
+    const list = problems(() => loadConfig({ SIP_EDGE_CONFIG: path }));
+    expect(list.join('\n')).toContain(path);
+  });
+
+  it('a missing file names the file', () => {
+    const path = join(dir, 'does-not-exist.yaml');
+    expect(problems(() => loadConfig({ SIP_EDGE_CONFIG: path })).join('\n')).toContain(path);
+  });
+
+  it('a YAML list at the top level is refused, naming the file', () => {
+    const path = file('list.yaml', '- a\n- b\n');
+    expect(problems(() => loadConfig({ SIP_EDGE_CONFIG: path })).join('\n')).toContain(path);
+  });
+});

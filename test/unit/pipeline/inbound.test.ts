@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { DigestAuthenticator, digestResponse } from '../../../src/domain/digest.js';
+import { evaluateInbound, type InboundPipelineDeps } from '../../../src/pipeline/inbound.js';
+import { scannerPatterns } from '../../../src/pipeline/steps/scanner.js';
+import type { InboundStep } from '../../../src/pipeline/types.js';
+import type { RejectReason } from '../../../src/pipeline/reasons.js';
+import { agentRecord, CRYPTO, FakeRouteStore, numberRecord, request, sdp, trunkRecord, type RequestInit } from '../support/fakes.js';
+
+const carrier = trunkRecord({ id: 'carrier', inbound: { allowed_cidrs: ['192.0.2.0/24', '2001:db8::/32'] } });
+const secure = trunkRecord({
+  id: 'secure',
+  inbound: { allowed_cidrs: ['198.51.100.0/24'], transports: ['tls'], media_encryption: 'required' },
+});
+const locked = trunkRecord({
+  id: 'locked',
+  inbound: { allowed_cidrs: ['203.0.113.0/24'], auth_username: 'carrier-a', auth_password: 'correct horse' },
+});
+const primary = agentRecord({ id: 'agent-1', sip_uri: 'sip:agent-1@10.0.0.5:5090' });
+const fallback = agentRecord({ id: 'agent-2', sip_uri: 'sip:agent-2@10.0.0.6:5090' });
+const number = numberRecord({
+  id: 'num-1',
+  phone_number: '+15550001001',
+  inbound_routing: { agent_id: 'agent-1', fallback: { agent_id: 'agent-2' }, voicemail_message: 'We will call you back' },
+});
+const unrouted = numberRecord({ phone_number: '+15550001002', inbound_routing: null });
+
+function deps(overrides: Partial<InboundPipelineDeps> = {}): InboundPipelineDeps {
+  return {
+    store: new FakeRouteStore({ trunks: [carrier, secure, locked], numbers: [number, unrouted], agents: [primary, fallback] }),
+    digest: new DigestAuthenticator('sip-edge', 'nonce-secret-0123456789'),
+    silentDropUnknownSources: false,
+    scannerPatterns: scannerPatterns(['friendly-scanner']),
+    defaultCountry: undefined,
+    ...overrides,
+  };
+}
+
+const SRTP = sdp(['m=audio 49170 RTP/SAVP 0', CRYPTO]);
+
+describe('evaluateInbound', () => {
+  it.each<[string, RequestInit, Partial<InboundPipelineDeps>, InboundStep, 'reject' | 'drop', RejectReason, string | undefined]>([
+    ['scanner User-Agent', { headers: { 'User-Agent': 'friendly-scanner' } }, {}, 'scanner', 'drop', 'scanner', undefined],
+    ['unknown source', { sourceAddress: '10.9.9.9' }, {}, 'source', 'reject', 'unknown_source', undefined],
+    ['unknown source, silent drop', { sourceAddress: '10.9.9.9' }, { silentDropUnknownSources: true }, 'source', 'drop', 'unknown_source', undefined],
+    ['trunk with credentials, none given', { sourceAddress: '203.0.113.5' }, {}, 'auth', 'reject', 'auth_required', 'locked'],
+    ['TLS-only trunk over udp', { sourceAddress: '198.51.100.5', transport: 'udp', sdp: SRTP }, {}, 'transport', 'reject', 'transport_not_allowed', 'secure'],
+    ['sips: over tcp', { requestUri: 'sips:+15550001001@edge.example.com', transport: 'tcp' }, {}, 'transport', 'reject', 'sips_requires_tls', 'carrier'],
+    ['SRTP-required trunk, RTP offer', { sourceAddress: '198.51.100.5', transport: 'tls' }, {}, 'media', 'reject', 'srtp_required', 'secure'],
+    ['unreadable SDP', { sdp: 'not sdp' }, {}, 'media', 'reject', 'sdp_invalid', 'carrier'],
+    ['no number in Request-URI or To', { requestUri: 'sip:edge.example.com', to: '<sip:edge.example.com>' }, {}, 'did', 'reject', 'did_invalid', 'carrier'],
+    ['unknown number', { requestUri: 'sip:+15559999999@edge.example.com' }, {}, 'route', 'reject', 'number_not_found', 'carrier'],
+    ['outbound-only number', { requestUri: 'sip:+15550001002@edge.example.com' }, {}, 'route', 'reject', 'number_outbound_only', 'carrier'],
+  ])('%s -> step %s', async (_name, init, depOverrides, step, kind, reason, trunkId) => {
+    const outcome = await evaluateInbound(request(init), deps(depOverrides));
+    expect(outcome).toMatchObject({ kind, step, reason });
+    if (outcome.kind === 'accept') return;
+    expect('trunk' in outcome ? outcome.trunk?.id : undefined).toBe(trunkId);
+  });
+
+  it('store unavailable -> route_unavailable at the route step', async () => {
+    const d = deps();
+    (d.store as FakeRouteStore).failing.add('number');
+    expect(await evaluateInbound(request(), d)).toMatchObject({ kind: 'reject', step: 'route', reason: 'route_unavailable' });
+  });
+
+  it('accepts a routed call and plans primary, fallback and voicemail', async () => {
+    const outcome = await evaluateInbound(
+      request({
+        sourceAddress: '::ffff:192.0.2.44',
+        requestUri: 'tel:+1-555-000-1001',
+        from: '"Caller" <sip:1-555-000-2002@carrier.example.com>;tag=9',
+      }),
+      deps(),
+    );
+    expect(outcome.kind).toBe('accept');
+    if (outcome.kind !== 'accept') return;
+    const { plan } = outcome;
+    expect(plan.trunk.id).toBe('carrier');
+    expect(plan.did).toEqual({ raw: 'tel:+1-555-000-1001', e164: '+15550001001' });
+    expect(plan.caller).toEqual({ raw: '1-555-000-2002', e164: '+15550002002' });
+    expect(plan.number.id).toBe('num-1');
+    expect(plan.targets.map((t) => [t.role, t.agent.id, t.agent.sip_uri])).toEqual([
+      ['primary', 'agent-1', 'sip:agent-1@10.0.0.5:5090'],
+      ['fallback', 'agent-2', 'sip:agent-2@10.0.0.6:5090'],
+    ]);
+    expect(plan.voicemailMessage).toBe('We will call you back');
+  });
+
+  it('accepts an IPv6 source over TLS with SRTP on the secure trunk path too', async () => {
+    const outcome = await evaluateInbound(request({ sourceAddress: '198.51.100.5', transport: 'tls', sdp: SRTP }), deps());
+    expect(outcome).toMatchObject({ kind: 'accept', plan: { trunk: { id: 'secure' }, did: { e164: '+15550001001' } } });
+  });
+
+  it('skipAuth (route test) passes a trunk with credentials without a challenge', async () => {
+    const req = request({ sourceAddress: '203.0.113.5' });
+    expect(await evaluateInbound(req, deps(), { skipAuth: true })).toMatchObject({ kind: 'accept', plan: { trunk: { id: 'locked' } } });
+    expect(await evaluateInbound(req, deps(), { skipAuth: false })).toMatchObject({ kind: 'reject', step: 'auth' });
+  });
+
+  it('accepts a trunk with credentials once the challenge is answered', async () => {
+    const d = deps();
+    const ruri = 'sip:+15550001001@edge.example.com';
+    const header = digestResponse(d.digest.challenge(), 'INVITE', ruri, 'carrier-a', 'correct horse');
+    const outcome = await evaluateInbound(request({ sourceAddress: '203.0.113.5', requestUri: ruri, headers: { 'Proxy-Authorization': header } }), d);
+    expect(outcome).toMatchObject({ kind: 'accept', plan: { trunk: { id: 'locked' } } });
+  });
+
+  it('uses the default country for national DIDs', async () => {
+    const gbNumber = numberRecord({ phone_number: '+442071234567', inbound_routing: { agent_id: 'agent-1' } });
+    const store = new FakeRouteStore({ trunks: [carrier], numbers: [gbNumber], agents: [primary] });
+    const outcome = await evaluateInbound(request({ requestUri: 'sip:02071234567@edge.example.com' }), deps({ store, defaultCountry: 'GB' }));
+    expect(outcome).toMatchObject({ kind: 'accept', plan: { did: { raw: '02071234567', e164: '+442071234567' }, targets: [{ role: 'primary' }] } });
+  });
+
+  it('stops at the first refusal: a refused source never reaches the store', async () => {
+    const d = deps();
+    await evaluateInbound(request({ sourceAddress: '10.9.9.9' }), d);
+    expect((d.store as FakeRouteStore).lookups).toEqual([]);
+  });
+});
