@@ -86,7 +86,7 @@ describe('evaluateInbound', () => {
     expect(plan.voicemailMessage).toBe('We will call you back');
   });
 
-  it('accepts an IPv6 source over TLS with SRTP on the secure trunk path too', async () => {
+  it('accepts TLS with an SRTP offer on the TLS-only, SRTP-required trunk', async () => {
     const outcome = await evaluateInbound(request({ sourceAddress: '198.51.100.5', transport: 'tls', sdp: SRTP }), deps());
     expect(outcome).toMatchObject({ kind: 'accept', plan: { trunk: { id: 'secure' }, did: { e164: '+15550001001' } } });
   });
