@@ -39,7 +39,22 @@ export interface CallEnd {
   readonly answered: boolean;
 }
 
+/** A call the pipeline refused (never charged; billing records the attempt). */
+export interface RejectedAttempt {
+  readonly callId: string;
+  readonly direction: Direction;
+  readonly reason: string;
+  /** null when the request was dropped without an answer */
+  readonly status: number | null;
+  readonly trunkId: string | null;
+  readonly workspaceId: string | null;
+  readonly from: string;
+  readonly to: string;
+  readonly at: number;
+}
+
 export interface LifecycleListener {
+  rejected?(attempt: RejectedAttempt): void;
   started?(call: CallInfo): void;
   answered?(call: CallInfo, answeredAt: number): void;
   ended?(call: CallInfo, end: CallEnd): void;
@@ -56,6 +71,10 @@ export class CallLifecycle {
 
   attach(listener: LifecycleListener): void {
     this.listeners.push(listener);
+  }
+
+  rejected(attempt: RejectedAttempt): void {
+    this.each('rejected', (l) => l.rejected?.(attempt));
   }
 
   started(call: CallInfo): void {

@@ -5,7 +5,9 @@ import { CallSession } from '../calls/session.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { evaluateInbound, type InboundPipelineDeps } from '../pipeline/inbound.js';
-import { reject } from '../pipeline/types.js';
+import { rejectSpec } from '../pipeline/reasons.js';
+import { reject, type Refusal, type SipRequestView } from '../pipeline/types.js';
+import type { TrunkRecord } from '../domain/model.js';
 import { viewOf } from './requestView.js';
 import { sendRefusal } from './replies.js';
 
@@ -33,25 +35,21 @@ export function handleInboundInvite(deps: InboundHandlerDeps, req: Srf.SrfReques
     deps.metrics.setupSeconds.observe({ direction: 'inbound' }, Number(process.hrtime.bigint() - started) / 1e9);
   };
 
+  /** One answer, one metric, one log line, one lifecycle event for every refusal. */
+  const refuse = (refusal: Refusal, step: string, trunk?: TrunkRecord): void => {
+    sendRefusal(res, refusal, deps.retryAfterS);
+    const outcomeLabel = refusal.kind === 'drop' ? 'dropped' : 'rejected';
+    deps.metrics.invites.inc({ direction: 'inbound', outcome: outcomeLabel });
+    deps.metrics.rejections.inc({ reason: refusal.reason });
+    log.info({ reason: refusal.reason, step, trunkId: trunk?.id, source: view.sourceAddress, detail: refusal.detail }, `call ${outcomeLabel}`);
+    deps.lifecycle.rejected(rejectedAttempt(view, refusal, trunk));
+    observeSetup();
+  };
+
   const run = async (): Promise<void> => {
-    if (deps.draining()) {
-      const refusal = reject('draining', 'edge is shutting down');
-      sendRefusal(res, refusal, deps.retryAfterS);
-      deps.metrics.invites.inc({ direction: 'inbound', outcome: 'rejected' });
-      deps.metrics.rejections.inc({ reason: refusal.reason });
-      log.info({ reason: refusal.reason, step: 'drain' }, 'call rejected');
-      return;
-    }
+    if (deps.draining()) return refuse(reject('draining', 'edge is shutting down'), 'drain');
     const outcome = await evaluateInbound(view, deps.pipeline);
-    if (outcome.kind !== 'accept') {
-      sendRefusal(res, outcome, deps.retryAfterS);
-      const outcomeLabel = outcome.kind === 'drop' ? 'dropped' : 'rejected';
-      deps.metrics.invites.inc({ direction: 'inbound', outcome: outcomeLabel });
-      deps.metrics.rejections.inc({ reason: outcome.reason });
-      log.info({ reason: outcome.reason, step: outcome.step, trunkId: outcome.trunk?.id, source: view.sourceAddress, detail: outcome.detail }, `call ${outcomeLabel}`);
-      observeSetup();
-      return;
-    }
+    if (outcome.kind !== 'accept') return refuse(outcome, outcome.step, outcome.trunk);
     const { plan } = outcome;
     const callLog = log.child({ trunkId: plan.trunk.id, workspaceId: plan.number.workspace_id, numberId: plan.number.id });
     const session = new CallSession(
@@ -83,4 +81,18 @@ export function handleInboundInvite(deps: InboundHandlerDeps, req: Srf.SrfReques
     deps.metrics.invites.inc({ direction: 'inbound', outcome: 'error' });
     if (!res.finalResponseSent) res.send(500);
   });
+}
+
+function rejectedAttempt(view: SipRequestView, refusal: Refusal, trunk: TrunkRecord | undefined) {
+  return {
+    callId: view.callId,
+    direction: 'inbound' as const,
+    reason: refusal.reason,
+    status: refusal.kind === 'drop' ? null : rejectSpec(refusal.reason).status,
+    trunkId: trunk?.id ?? null,
+    workspaceId: trunk?.workspace_id ?? null,
+    from: view.from,
+    to: view.requestUri,
+    at: Date.now(),
+  };
 }
