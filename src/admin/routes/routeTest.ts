@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import type { InboundPipelineDeps } from '../../pipeline/inbound.js';
 import { routeTest, routeTestRequestSchema } from '../../pipeline/dryRun.js';
+import { json } from '../openapi.js';
 
 /** POST /v1/route-test: "why was this call rejected?" through the live pipeline, without a call. */
 export function registerRouteTest(app: FastifyInstance, pipeline: InboundPipelineDeps): void {
@@ -12,7 +12,7 @@ export function registerRouteTest(app: FastifyInstance, pipeline: InboundPipelin
         openapi: {
           summary: 'Dry-run the inbound policy pipeline for a described INVITE',
           tags: ['routing'],
-          requestBody: { content: { 'application/json': { schema: z.toJSONSchema(routeTestRequestSchema, { io: 'input' }) } } },
+          body: { content: json(routeTestRequestSchema) },
           responses: { 200: { description: 'The decision and the step that made it' } },
         },
       },
