@@ -101,7 +101,7 @@ export const configSchema = z.object({
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   redis: redisSchema.prefault({}),
   drachtio: drachtioSchema.prefault({}),
-  admin: adminSchema,
+  admin: adminSchema.prefault({}),
   sip: sipSchema.prefault({}),
   cache: cacheSchema.prefault({}),
   shutdown: z

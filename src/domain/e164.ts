@@ -61,8 +61,13 @@ export function normaliseNumber(raw: string, defaultCountry?: CountryCode): Norm
     return fromParsed(parsePhoneNumberFromString(compact, { defaultCallingCode: callingCode }));
   }
 
+  // Without "+": a valid national number of the default country wins (2071234567 in GB is
+  // London, not Egypt); otherwise the digits are read as an international number.
+  if (defaultCountry) {
+    const national = parsePhoneNumberFromString(compact, defaultCountry);
+    if (national?.isValid()) return fromParsed(national);
+  }
   const international = fromParsed(parsePhoneNumberFromString(`+${compact}`));
-  if (international && (international.country || !defaultCountry)) return international;
-  if (defaultCountry) return fromParsed(parsePhoneNumberFromString(compact, defaultCountry)) ?? international;
-  return international;
+  if (international || !defaultCountry) return international;
+  return fromParsed(parsePhoneNumberFromString(compact, defaultCountry));
 }

@@ -29,6 +29,9 @@ export function classifyOffer(sdp: string | undefined | null): MediaOffer {
   let secure = 0;
   let plain = 0;
   for (const m of session.media) {
+    if (!m.type || typeof m.port !== 'number' || Number.isNaN(m.port) || !m.protocol) {
+      throw new SdpError('unreadable m= line');
+    }
     if (m.port === 0 || (m.type !== 'audio' && m.type !== 'video')) continue;
     const proto = String(m.protocol ?? '');
     const isDtls = proto.includes('TLS') && (Boolean(m.fingerprint) || sessionFingerprint);

@@ -1,6 +1,8 @@
 /** The URI inside a name-addr header value: `"Bob" <sip:+1555@host>;tag=1` -> `sip:+1555@host`. */
 export function uriOfNameAddr(value: string): string {
-  const open = value.indexOf('<');
+  // A quoted display name may itself contain "<": skip it before looking for the URI.
+  const quoted = /^\s*"(?:[^"\\]|\\.)*"/.exec(value);
+  const open = value.indexOf('<', quoted ? quoted[0].length : 0);
   if (open >= 0) {
     const close = value.indexOf('>', open);
     return value.slice(open + 1, close < 0 ? undefined : close).trim();

@@ -1,12 +1,13 @@
 import type { TrunkRecord, Transport } from '../../domain/model.js';
 import { proceed, reject, type Decision, type SipRequestView } from '../types.js';
 
-/** drachtio reports "ws"/"wss" and upper or lower case; the trunk lists udp|tcp|tls|wss. */
+/**
+ * drachtio reports the transport in either case; the trunk lists udp|tcp|tls|wss. Plain "ws" is
+ * none of them: an unencrypted WebSocket never passes as wss.
+ */
 function transportOf(value: string): Transport | null {
   const t = value.toLowerCase();
-  if (t === 'udp' || t === 'tcp' || t === 'tls' || t === 'wss') return t;
-  if (t === 'ws') return 'wss';
-  return null;
+  return t === 'udp' || t === 'tcp' || t === 'tls' || t === 'wss' ? t : null;
 }
 
 /** Step 3: the trunk's allowed transports; a sips: Request-URI only over TLS. */
