@@ -107,7 +107,8 @@ export function toApiError(err: unknown): ApiError {
   const status = fastifyStatus(err);
   if (status !== null) {
     const message = err instanceof Error ? err.message : 'request refused';
-    return new ApiError(status, FASTIFY_CODES[status] ?? 'request_refused', message);
+    const details = status === 400 ? { errors: [{ field: '(body)', code: 'malformed_body', message }] } : null;
+    return new ApiError(status, FASTIFY_CODES[status] ?? 'request_refused', message, details);
   }
   return new ApiError(500, 'internal_error', 'internal error');
 }

@@ -47,9 +47,15 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
   app.addHook('onRoute', docs.onRoute);
 
-  // A JSON API: no text/plain bodies; merge patches may say so in their media type (RFC 7396).
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // A JSON API: no text/plain bodies; merge patches may say so in their media type (RFC 7396). An
+  // empty body is "no body" (clients send content-type on DELETE too); schemas refuse it where needed.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') done(null, undefined);
+    else parseJson(req, text, done);
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     if (isPublic(req.routeOptions.url)) return;

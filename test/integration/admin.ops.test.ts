@@ -81,12 +81,20 @@ describe('admin API: auth, operations endpoints, plugins, OpenAPI', () => {
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('invalid_request');
       expect(res.body.error.message).toMatch(/not valid JSON/);
+      expect(res.body.error.details.errors).toEqual([{ field: '(body)', code: 'malformed_body', message: res.body.error.message }]);
     });
 
-    it('answers an empty JSON body with 400', async () => {
+    it('answers an empty JSON body where one is needed with 400 naming the body', async () => {
       const res = await h.request('POST', '/v1/agents', { body: '', contentType: 'application/json' });
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.details.errors[0].field).toBe('(body)');
+    });
+
+    it('takes an empty JSON body as no body where none is needed', async () => {
+      await h.request('POST', '/v1/agents', { body: { id: 'agt_gone', workspace_id: 'w', name: 'n', sip_uri: 'sip:a@h' } });
+      const res = await h.request('DELETE', '/v1/agents/agt_gone', { body: '', contentType: 'application/json' });
+      expect(res.status).toBe(204);
     });
 
     it('refuses bodies that are not JSON with 415', async () => {
