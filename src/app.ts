@@ -3,11 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { createAdminServer } from './admin/server.js';
 import { registerRouteTest } from './admin/routes/routeTest.js';
+import { ActiveCalls } from './calls/activeCalls.js';
 import { CallLifecycle } from './calls/lifecycle.js';
+import { registerActiveCalls } from './admin/routes/calls.js';
+import { registerWorkspaceLimits } from './admin/routes/workspaceLimits.js';
 import { DigestAuthenticator } from './domain/digest.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { InboundPipelineDeps } from './pipeline/inbound.js';
+import { RedisCallLimiter } from './limits/limiter.js';
 import { scannerPatterns } from './pipeline/steps/scanner.js';
 import { DrachtioConnection } from './sip/connection.js';
 import { handleInboundInvite } from './sip/inboundHandler.js';
@@ -24,6 +28,7 @@ export interface App {
   readonly store: RedisRouteStore;
   readonly lifecycle: CallLifecycle;
   readonly drachtio: DrachtioConnection;
+  readonly activeCalls: ActiveCalls;
   /** Starts the admin API at once, then Redis, the route store and drachtio as they become reachable. */
   start(): Promise<void>;
   /** Stops taking calls (503), waits for active calls up to the drain timeout, then closes everything. */
@@ -53,6 +58,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
   const srf = new Srf();
   const drachtio = new DrachtioConnection(srf, config.drachtio, metrics, logger);
   const lifecycle = new CallLifecycle((err, event) => logger.error({ err, event }, 'call lifecycle listener failed'));
+  const activeCalls = new ActiveCalls();
   let draining = false;
   let storeReady = false;
 
@@ -63,12 +69,23 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     client.on('error', (err: Error) => logger.debug({ err: { message: err.message } }, 'redis connection error'));
   }
 
+  const limiter = new RedisCallLimiter(
+    redis,
+    keys,
+    config.instance_id ?? 'sip-edge',
+    config.limits.workspace_default,
+    config.limits.lease_s * 1000,
+    metrics,
+    logger.child({ component: 'limits' }),
+  );
+
   const pipeline: InboundPipelineDeps = {
     store,
     digest: new DigestAuthenticator(config.sip.auth_realm, config.sip.nonce_secret),
     silentDropUnknownSources: config.sip.silent_drop_unknown_sources,
     scannerPatterns: scannerPatterns(config.sip.scanner_user_agents),
     defaultCountry: config.sip.default_country,
+    limiter,
   };
 
   srf.invite((req, res) =>
@@ -77,6 +94,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         srf,
         pipeline,
         lifecycle,
+        activeCalls,
         metrics,
         logger,
         retryAfterS: config.sip.retry_after_s,
@@ -115,7 +133,11 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         return { ready: Object.values(checks).every((c) => c.ok), checks };
       },
     },
-    plugins: [(app) => registerRouteTest(app, pipeline)],
+    plugins: [
+      (app) => registerRouteTest(app, pipeline),
+      (app) => registerActiveCalls(app, activeCalls),
+      (app) => registerWorkspaceLimits(app, { redis, keys, defaults: config.limits.workspace_default }),
+    ],
   });
 
   return {
@@ -125,10 +147,12 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     store,
     lifecycle,
     drachtio,
+    activeCalls,
     async start() {
       await admin.listen({ host: config.admin.host, port: config.admin.port });
       logger.info({ address: admin.addresses() }, 'admin API listening');
       drachtio.start();
+      limiter.start();
       for (;;) {
         try {
           await whenReady(redis, 5000);
@@ -143,7 +167,15 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       }
     },
     async stop() {
+      // New calls get 503 at once and /readyz turns false; calls up may finish until the drain timeout.
       draining = true;
+      const drainMs = config.shutdown.drain_timeout_s * 1000;
+      logger.info({ activeCalls: activeCalls.size, drainMs }, 'draining');
+      if (!(await activeCalls.whenIdle(drainMs))) {
+        const ended = await activeCalls.terminateAll();
+        logger.info({ ended }, 'drain timeout: ended the calls left with BYE');
+      }
+      limiter.stop();
       drachtio.stop();
       await admin.close();
       redis.disconnect();

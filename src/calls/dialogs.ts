@@ -22,12 +22,10 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
     [uas, uac, 'caller_hangup'],
     [uac, uas, 'callee_hangup'],
   ];
+  session.setHangup(() => hangUp(uas, uac));
   const limit = setTimeout(() => {
     log.info({ maxDurationMs }, 'max call duration reached');
-    if (session.end('max_duration')) {
-      uas.destroy();
-      uac.destroy();
-    }
+    void session.terminate('max_duration');
   }, maxDurationMs);
   limit.unref();
   session.onEnd(() => clearTimeout(limit));
@@ -59,8 +57,9 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
   }
 }
 
-/** Ends both legs of a call (drain timeout, admin action). */
-export function hangUp(uas: Srf.Dialog, uac: Srf.Dialog): void {
-  uas.destroy();
-  uac.destroy();
+/** Ends both legs of a call with BYE (drain timeout, max duration); resolves when both are sent. */
+export async function hangUp(uas: Srf.Dialog, uac: Srf.Dialog): Promise<void> {
+  const bye = (leg: Srf.Dialog): Promise<unknown> =>
+    new Promise((resolve) => leg.destroy(undefined, () => resolve(undefined)));
+  await Promise.all([bye(uas), bye(uac)]);
 }

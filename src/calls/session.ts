@@ -17,6 +17,7 @@ export class CallSession {
   private current: CallState = 'trying';
   private answeredAt: number | null = null;
   private readonly cleanups: (() => void)[] = [];
+  private hangupLegs: (() => Promise<void>) | null = null;
 
   constructor(
     readonly info: CallInfo,
@@ -37,6 +38,19 @@ export class CallSession {
   onEnd(cleanup: () => void): void {
     if (this.current === 'ended') cleanup();
     else this.cleanups.push(cleanup);
+  }
+
+  /** How to tear down the bridged legs (set once the call is answered). */
+  setHangup(hangup: () => Promise<void>): void {
+    this.hangupLegs = hangup;
+  }
+
+  /** Ends the call from the edge's side (drain timeout, max duration): BYE on both legs. */
+  async terminate(cause: EndCause): Promise<boolean> {
+    const hangup = this.hangupLegs;
+    if (!this.end(cause)) return false;
+    await hangup?.();
+    return true;
   }
 
   ringing(): void {

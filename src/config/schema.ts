@@ -101,9 +101,23 @@ export const configSchema = z.object({
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   redis: redisSchema.prefault({}),
   drachtio: drachtioSchema.prefault({}),
-  admin: adminSchema.prefault({}),
+  // An absent section parses as {} so that the error names admin.token, not admin.
+  admin: adminSchema.prefault({} as z.input<typeof adminSchema>),
   sip: sipSchema.prefault({}),
   cache: cacheSchema.prefault({}),
+  limits: z
+    .object({
+      /** Limits of workspaces without their own (PUT /v1/workspaces/{id}/limits); null = unlimited. */
+      workspace_default: z
+        .object({
+          max_concurrent_calls: z.coerce.number().int().min(0).nullable().default(null),
+          max_cps: z.coerce.number().positive().nullable().default(null),
+        })
+        .prefault({}),
+      /** A call slot expires this long after its instance stopped refreshing it (instance died). */
+      lease_s: z.coerce.number().int().min(5).max(3600).default(60),
+    })
+    .prefault({}),
   shutdown: z
     .object({ drain_timeout_s: z.coerce.number().int().min(0).default(30) })
     .prefault({}),

@@ -47,6 +47,12 @@ export function createMetrics() {
       labelNames: ['kind', 'result'] as const,
       registers: [registry],
     }),
+    limitChecks: new Counter({
+      name: 'sip_edge_limit_checks_total',
+      help: 'Call admission against trunk/workspace limits: admitted, the limit that refused, or unavailable (failed open)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     drachtioConnected: new Gauge({
       name: 'sip_edge_drachtio_connected',
       help: '1 while the app is connected to drachtio-server',

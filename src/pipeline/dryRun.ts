@@ -48,7 +48,7 @@ export async function routeTest(input: RouteTestRequest, deps: InboundPipelineDe
     sdp: input.sdp,
     header: (name) => headers.get(name.toLowerCase()),
   };
-  const outcome = await evaluateInbound(view, deps);
+  const outcome = await evaluateInbound(view, deps, { dryRun: true });
   if (outcome.kind === 'accept') {
     const { plan } = outcome;
     return {

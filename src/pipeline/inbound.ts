@@ -1,8 +1,10 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { DigestAuthenticator } from '../domain/digest.js';
 import type { TrunkRecord } from '../domain/model.js';
+import type { CallLimiter } from '../limits/limiter.js';
 import type { RouteStore } from '../stores/routeStore.js';
 import { checkTrunkAuth } from './steps/auth.js';
+import { admitCall } from './steps/limits.js';
 import { extractCaller, extractDid } from './steps/did.js';
 import { checkMedia } from './steps/media.js';
 import { resolveRoute } from './steps/route.js';
@@ -17,11 +19,14 @@ export interface InboundPipelineDeps {
   readonly silentDropUnknownSources: boolean;
   readonly scannerPatterns: readonly RegExp[];
   readonly defaultCountry: CountryCode | undefined;
+  readonly limiter: CallLimiter;
 }
 
 export interface EvaluateOptions {
   /** route-test: report what authentication would do instead of challenging */
   readonly skipAuth?: boolean;
+  /** route-test: decide without taking a call slot (limits are not checked) */
+  readonly dryRun?: boolean;
 }
 
 function refused(step: InboundStep, decision: Exclude<Decision<unknown>, { kind: 'continue' }>, trunk?: TrunkRecord): InboundOutcome {
@@ -57,8 +62,16 @@ export async function evaluateInbound(req: SipRequestView, deps: InboundPipeline
   const route = await resolveRoute(trunk, did.value, deps.store);
   if (route.kind !== 'continue') return refused('route', route, trunk);
 
+  let lease = null;
+  if (!options.dryRun) {
+    const admitted = await admitCall(trunk, route.value.number.workspace_id, req.callId, deps.limiter);
+    if (admitted.kind !== 'continue') return refused('limits', admitted, trunk);
+    lease = admitted.value;
+  }
+
   return {
     kind: 'accept',
+    lease,
     plan: {
       trunk,
       did: did.value,

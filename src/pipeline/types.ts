@@ -1,4 +1,5 @@
 import type { AgentRecord, PhoneNumberRecord, TrunkRecord } from '../domain/model.js';
+import type { Lease } from '../limits/limiter.js';
 import type { RejectReason } from './reasons.js';
 
 /** What the pipeline reads of a SIP request: the same for a live INVITE and a route-test dry run. */
@@ -57,5 +58,6 @@ export interface InboundPlan {
 export type InboundStep = 'scanner' | 'source' | 'auth' | 'transport' | 'media' | 'did' | 'route' | 'limits';
 
 export type InboundOutcome =
-  | { readonly kind: 'accept'; readonly plan: InboundPlan }
+  /** lease: the call slot taken by the limits step (null in a dry run); release it when the call ends */
+  | { readonly kind: 'accept'; readonly plan: InboundPlan; readonly lease: Lease | null }
   | (Refusal & { readonly step: InboundStep; readonly trunk?: TrunkRecord });

@@ -1,5 +1,6 @@
 import type Srf from 'drachtio-srf';
 import { bridgeInbound, type BridgeSettings } from '../calls/inboundBridge.js';
+import type { ActiveCalls } from '../calls/activeCalls.js';
 import type { CallLifecycle } from '../calls/lifecycle.js';
 import { CallSession } from '../calls/session.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,6 +16,7 @@ export interface InboundHandlerDeps {
   readonly srf: Srf;
   readonly pipeline: InboundPipelineDeps;
   readonly lifecycle: CallLifecycle;
+  readonly activeCalls: ActiveCalls;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly bridge: (trunkMaxDurationS: number | null) => BridgeSettings;
@@ -50,7 +52,7 @@ export function handleInboundInvite(deps: InboundHandlerDeps, req: Srf.SrfReques
     if (deps.draining()) return refuse(reject('draining', 'edge is shutting down'), 'drain');
     const outcome = await evaluateInbound(view, deps.pipeline);
     if (outcome.kind !== 'accept') return refuse(outcome, outcome.step, outcome.trunk);
-    const { plan } = outcome;
+    const { plan, lease } = outcome;
     const callLog = log.child({ trunkId: plan.trunk.id, workspaceId: plan.number.workspace_id, numberId: plan.number.id });
     const session = new CallSession(
       {
@@ -69,6 +71,8 @@ export function handleInboundInvite(deps: InboundHandlerDeps, req: Srf.SrfReques
       },
       deps.lifecycle,
     );
+    if (lease) session.onEnd(() => lease.release());
+    deps.activeCalls.track(session);
     deps.metrics.activeCalls.inc({ direction: 'inbound' });
     session.onEnd(() => deps.metrics.activeCalls.dec({ direction: 'inbound' }));
     const result = await bridgeInbound(deps.srf, req, res, plan, session, deps.bridge(plan.trunk.max_call_duration_s), callLog);

@@ -18,6 +18,12 @@ export interface RedisKeys {
   refs(kind: 'agent' | 'trunk', id: string): string;
   /** Pub/sub channel of cache invalidations. */
   readonly invalidations: string;
+  /** Sorted set of call leases (member instance:call, score = lease expiry ms) of a trunk or workspace. */
+  activeCalls(scope: 'trunk' | 'workspace', id: string): string;
+  /** Token bucket (hash t=tokens, ts=last refill ms) of a trunk or workspace. */
+  cpsBucket(scope: 'trunk' | 'workspace', id: string): string;
+  /** Per-workspace limit overrides (hash max_concurrent_calls, max_cps). */
+  workspaceLimits(id: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -30,6 +36,9 @@ export function redisKeys(prefix: string): RedisKeys {
     index: (kind) => `${prefix}idx:${kind}`,
     refs: (kind, id) => `${prefix}refs:${kind}:${id}`,
     invalidations: `${prefix}invalidate`,
+    activeCalls: (scope, id) => `${prefix}limit:calls:${scope}:${id}`,
+    cpsBucket: (scope, id) => `${prefix}limit:cps:${scope}:${id}`,
+    workspaceLimits: (id) => `${prefix}limit:ws:${id}`,
   };
 }
 

@@ -4,7 +4,7 @@ import { evaluateInbound, type InboundPipelineDeps } from '../../../src/pipeline
 import { scannerPatterns } from '../../../src/pipeline/steps/scanner.js';
 import type { InboundStep } from '../../../src/pipeline/types.js';
 import type { RejectReason } from '../../../src/pipeline/reasons.js';
-import { agentRecord, CRYPTO, FakeRouteStore, numberRecord, request, sdp, trunkRecord, type RequestInit } from '../support/fakes.js';
+import { agentRecord, CRYPTO, FakeLimiter, FakeRouteStore, numberRecord, request, sdp, trunkRecord, type RequestInit } from '../support/fakes.js';
 
 const carrier = trunkRecord({ id: 'carrier', inbound: { allowed_cidrs: ['192.0.2.0/24', '2001:db8::/32'] } });
 const secure = trunkRecord({
@@ -31,6 +31,7 @@ function deps(overrides: Partial<InboundPipelineDeps> = {}): InboundPipelineDeps
     silentDropUnknownSources: false,
     scannerPatterns: scannerPatterns(['friendly-scanner']),
     defaultCountry: undefined,
+    limiter: new FakeLimiter(),
     ...overrides,
   };
 }
@@ -116,5 +117,36 @@ describe('evaluateInbound', () => {
     const d = deps();
     await evaluateInbound(request({ sourceAddress: '10.9.9.9' }), d);
     expect((d.store as FakeRouteStore).lookups).toEqual([]);
+  });
+});
+
+describe('evaluateInbound: limits step', () => {
+  const invite = { sourceAddress: '192.0.2.10', requestUri: 'sip:+15550001001@edge.example.com' };
+
+  it.each<[RejectReason]>([['limit_trunk_calls'], ['limit_trunk_cps'], ['limit_workspace_calls'], ['limit_workspace_cps']])(
+    'a refusal by %s ends the pipeline at step "limits"',
+    async (reason) => {
+      const limiter = new FakeLimiter();
+      limiter.refuse = reason;
+      const outcome = await evaluateInbound(request(invite), deps({ limiter }));
+      expect(outcome).toMatchObject({ kind: 'reject', step: 'limits', reason });
+    },
+  );
+
+  it('takes a call slot for an accepted call and hands its lease over', async () => {
+    const limiter = new FakeLimiter();
+    const outcome = await evaluateInbound(request({ ...invite, callId: 'call-limits-1' }), deps({ limiter }));
+    expect(outcome.kind).toBe('accept');
+    expect(limiter.admitted).toEqual(['call-limits-1']);
+    if (outcome.kind === 'accept') outcome.lease?.release();
+    expect(limiter.released).toEqual(['call-limits-1']);
+  });
+
+  it('a dry run decides without taking a slot', async () => {
+    const limiter = new FakeLimiter();
+    limiter.refuse = 'limit_trunk_calls';
+    const outcome = await evaluateInbound(request(invite), deps({ limiter }), { dryRun: true });
+    expect(outcome).toMatchObject({ kind: 'accept', lease: null });
+    expect(limiter.admitted).toEqual([]);
   });
 });

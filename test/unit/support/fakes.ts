@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { agentSchema, AgentRecord, phoneNumberSchema, PhoneNumberRecord, trunkSchema, TrunkRecord } from '../../../src/domain/model.js';
 import type { SipRequestView } from '../../../src/pipeline/types.js';
+import type { Admission, CallLimiter } from '../../../src/limits/limiter.js';
+import type { RejectReason } from '../../../src/pipeline/reasons.js';
 import { buildTrunkTable, type Lookup, type RouteStore, type TrunkTable } from '../../../src/stores/routeStore.js';
 import { agent, phoneNumber, trunk } from '../../helpers/fixtures.js';
 
@@ -89,3 +91,16 @@ export function sdp(lines: string[], sessionLines: string[] = []): string {
 export const CRYPTO = 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR';
 export const FINGERPRINT =
   'a=fingerprint:sha-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF';
+
+/** A limiter that admits everything unless told which limit refuses; records what it did. */
+export class FakeLimiter implements CallLimiter {
+  refuse: RejectReason | null = null;
+  readonly admitted: string[] = [];
+  readonly released: string[] = [];
+
+  async admit(_trunk: TrunkRecord, _workspaceId: string, callId: string): Promise<Admission> {
+    if (this.refuse) return { kind: 'refused', reason: this.refuse };
+    this.admitted.push(callId);
+    return { kind: 'admitted', lease: { release: () => void this.released.push(callId) } };
+  }
+}

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import type { TrunkRecord } from '../../src/domain/model.js';
+import { RedisCallLimiter, type Admission, type Lease, type WorkspaceLimitDefaults } from '../../src/limits/limiter.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { redisKeys } from '../../src/stores/keys.js';
+import { createRedis, whenReady, type RedisClient } from '../../src/stores/redis.js';
+import { testPrefix, trunk } from '../helpers/fixtures.js';
+
+function record(limits: { max_concurrent_calls?: number | null; max_cps?: number | null }, id = `trk-${Math.random().toString(36).slice(2, 8)}`): TrunkRecord {
+  return { ...trunk({ id, limits }), created_at: '', updated_at: '' };
+}
+
+function leaseOf(a: Admission): Lease {
+  if (a.kind !== 'admitted') throw new Error(`expected admission, got ${a.reason}`);
+  return a.lease;
+}
+
+describe('RedisCallLimiter against a real Redis', () => {
+  let redis: RedisClient;
+  const keys = redisKeys(testPrefix());
+  let clock = 1_000_000;
+  const now = (): number => clock;
+  const limiter = (leaseMs = 60_000, instance = 'i1', defaults: WorkspaceLimitDefaults = { max_concurrent_calls: null, max_cps: null }) =>
+    new RedisCallLimiter(redis, keys, instance, defaults, leaseMs, createMetrics(), createLogger('silent'), now);
+
+  beforeAll(async () => {
+    const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { url: inject('redisUrl') } });
+    redis = createRedis(config.redis, 'test-limits');
+    await whenReady(redis, 5000);
+  });
+  afterAll(() => redis.disconnect());
+
+  it('admits N concurrent calls on a trunk limited to N, refuses the next, and counts back to 0', async () => {
+    const t = record({ max_concurrent_calls: 3 });
+    const l = limiter();
+    const leases = [];
+    for (const call of ['a', 'b', 'c']) leases.push(leaseOf(await l.admit(t, 'ws-1', call)));
+    expect(await l.admit(t, 'ws-1', 'd')).toEqual({ kind: 'refused', reason: 'limit_trunk_calls' });
+    expect(await redis.zcard(keys.activeCalls('trunk', t.id))).toBe(3);
+
+    for (const lease of leases) {
+      lease.release();
+      lease.release(); // run-once
+    }
+    await expect.poll(() => redis.zcard(keys.activeCalls('trunk', t.id))).toBe(0);
+    expect(await redis.zcard(keys.activeCalls('workspace', 'ws-1'))).toBe(0);
+    expect(l.heldCount).toBe(0);
+    leaseOf(await l.admit(t, 'ws-1', 'e')).release();
+  });
+
+  it('holds calls per second with a token bucket that refills over time', async () => {
+    const t = record({ max_cps: 2 });
+    const l = limiter();
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push((await l.admit(t, 'ws-2', `cps-${i}`)).kind);
+    expect(results).toEqual(['admitted', 'admitted', 'refused', 'refused']);
+    clock += 500; // half a second refills one token at 2/s
+    expect((await l.admit(t, 'ws-2', 'cps-4')).kind).toBe('admitted');
+    expect(await l.admit(t, 'ws-2', 'cps-5')).toEqual({ kind: 'refused', reason: 'limit_trunk_cps' });
+  });
+
+  it('takes nothing when a later limit refuses', async () => {
+    const t = record({ max_concurrent_calls: 5 });
+    const l = limiter(60_000, 'i1', { max_concurrent_calls: 0, max_cps: null });
+    expect(await l.admit(t, 'ws-3', 'x')).toEqual({ kind: 'refused', reason: 'limit_workspace_calls' });
+    expect(await redis.zcard(keys.activeCalls('trunk', t.id))).toBe(0);
+  });
+
+  it('applies a workspace override stored in Redis over the default', async () => {
+    const t = record({});
+    const l = limiter(60_000, 'i1', { max_concurrent_calls: 100, max_cps: null });
+    await redis.hset(keys.workspaceLimits('ws-4'), 'max_concurrent_calls', '1');
+    leaseOf(await l.admit(t, 'ws-4', 'one'));
+    expect(await l.admit(t, 'ws-4', 'two')).toEqual({ kind: 'refused', reason: 'limit_workspace_calls' });
+    await redis.hset(keys.workspaceLimits('ws-4'), 'max_cps', '1');
+    await redis.hdel(keys.workspaceLimits('ws-4'), 'max_concurrent_calls');
+    clock += 2000;
+    leaseOf(await l.admit(t, 'ws-4', 'three'));
+    expect(await l.admit(t, 'ws-4', 'four')).toEqual({ kind: 'refused', reason: 'limit_workspace_cps' });
+  });
+
+  it("heals after an instance dies: its unrefreshed leases stop counting when they expire", async () => {
+    const t = record({ max_concurrent_calls: 1 });
+    const dead = limiter(10_000, 'dead-instance');
+    leaseOf(await dead.admit(t, 'ws-5', 'orphan')); // never released, never refreshed
+    const alive = limiter(10_000, 'alive-instance');
+    expect(await alive.admit(t, 'ws-5', 'new-1')).toEqual({ kind: 'refused', reason: 'limit_trunk_calls' });
+    clock += 10_001;
+    leaseOf(await alive.admit(t, 'ws-5', 'new-2'));
+    expect(await redis.zrange(keys.activeCalls('trunk', t.id), 0, -1)).toEqual(['alive-instance:new-2']);
+  });
+
+  it('fails open while Redis is unreachable', async () => {
+    const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { url: 'redis://127.0.0.1:1/0', command_timeout_ms: 50 } });
+    const offline = createRedis(config.redis, 'test-offline');
+    offline.on('error', () => undefined);
+    const l = new RedisCallLimiter(offline, keys, 'i1', { max_concurrent_calls: 0, max_cps: null }, 60_000, createMetrics(), createLogger('silent'));
+    expect((await l.admit(record({ max_concurrent_calls: 0 }), 'ws-6', 'z')).kind).toBe('admitted');
+    offline.disconnect();
+  });
+});
