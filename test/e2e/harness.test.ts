@@ -1,9 +1,8 @@
 import { createSocket } from 'node:dgram';
-import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeE2E, describeSipp, startDrachtio, type DrachtioServer } from '../helpers/drachtioServer.js';
-import { canConnect } from '../helpers/localProcess.js';
+import { describe, expect, it } from 'vitest';
+import { describeSipp } from '../helpers/drachtioServer.js';
 import {
+  CHECKED_AGENT_HEADERS,
   finalResponse,
   header,
   parseMessageTrace,
@@ -13,14 +12,17 @@ import {
   runSippUac,
   sentRequests,
   sentResponses,
-  startSippUas,
-  type SippUasOptions,
+  withSippUas,
 } from '../helpers/sipp.js';
-import { sendTlsInvite } from '../helpers/tlsClient.js';
+import { exampleSdpOffer, sendTlsInvite } from '../helpers/tlsClient.js';
 
-/** The harness itself: if these fail, no end-to-end result means anything. */
+/**
+ * The harness itself, part 1: the trace parser and the SIPp scenarios against
+ * each other (no drachtio). If these fail, no end-to-end result means anything.
+ * Part 2 (real drachtio-server) is harness-drachtio.test.ts.
+ */
 
-const ROUTING_HEADERS: Record<string, string> = {
+const ROUTING_HEADERS: Record<(typeof CHECKED_AGENT_HEADERS)[number], string> = {
   'X-Workspace-Id': 'ws_harness',
   'X-Agent-Id': 'agt_harness',
   'X-Number-Id': 'num_harness',
@@ -28,17 +30,7 @@ const ROUTING_HEADERS: Record<string, string> = {
   'X-Original-Called': '(555) 000-1001',
   'X-Caller': '+15557654321',
 };
-
-const OFFER = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
-
-async function withUas<T>(options: SippUasOptions, body: (uas: Awaited<ReturnType<typeof startSippUas>>) => Promise<T>): Promise<T> {
-  const uas = await startSippUas(options);
-  try {
-    return await body(uas);
-  } finally {
-    await uas.stop();
-  }
-}
+const OFFER = exampleSdpOffer('127.0.0.1');
 
 describe('SIPp trace parsing', () => {
   it('parses sent and received messages with headers and body', () => {
@@ -84,14 +76,14 @@ describe('SIPp trace parsing', () => {
 
 describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)', () => {
   it('answered call: uac-carrier-answered vs uas-agent-answer completes one call', async () => {
-    await withUas({ scenario: 'uas-agent-answer', calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-answer', calls: 1 }, async (uas) => {
       const uac = await runSippUac({ scenario: 'uac-carrier-answered', target: `${uas.ip}:${uas.port}`, service: '+15550001001', keys: { hold: '100' }, timeoutMs: 15_000 });
       expect(uac.exitCode, uac.errors).toBe(0);
       expect(uac.stats).toMatchObject({ successful: 1, failed: 0 });
       expect(finalResponse(uac.messages)?.status).toBe(200);
       expect(finalResponse(uac.messages, 'BYE')?.status).toBe(200);
 
-      const agent = await uas.done;
+      const agent = await uas.finished();
       expect(agent.exitCode).toBe(0);
       expect(agent.stats).toMatchObject({ successful: 1, failed: 0 });
       // How an end-to-end test reads what the agent received:
@@ -106,26 +98,26 @@ describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)'
   });
 
   it('a carrier source address from 127.0.0.0/8 shows in Via and Contact', async () => {
-    await withUas({ scenario: 'uas-agent-busy', calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-busy', calls: 1 }, async (uas) => {
       const uac = await runSippUac({ scenario: 'uac-carrier-486', target: `${uas.ip}:${uas.port}`, sourceIp: '127.0.0.7', service: '+15550001001', timeoutMs: 15_000 });
       expect(uac.exitCode, uac.errors).toBe(0);
-      const [invite] = receivedRequests((await uas.done).messages, 'INVITE');
+      const [invite] = receivedRequests((await uas.finished()).messages, 'INVITE');
       expect(header(invite, 'Via')).toMatch(/^SIP\/2\.0\/UDP 127\.0\.0\.7:\d+;branch=z9hG4bK/);
     });
   });
 
   it('busy agent: uac-carrier-486 sees exactly 486 and ACKs it', async () => {
-    await withUas({ scenario: 'uas-agent-busy', calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-busy', calls: 1 }, async (uas) => {
       const uac = await runSippUac({ scenario: 'uac-carrier-486', target: `${uas.ip}:${uas.port}`, service: '+15550001001', timeoutMs: 15_000 });
       expect(uac.exitCode, uac.errors).toBe(0);
       expect(finalResponse(uac.messages)?.status).toBe(486);
       expect(sentRequests(uac.messages, 'ACK')).toHaveLength(1);
-      expect((await uas.done).stats).toMatchObject({ successful: 1, failed: 0 });
+      expect((await uas.finished()).stats).toMatchObject({ successful: 1, failed: 0 });
     });
   });
 
   it('a rejection scenario fails (exit 1) when another final status arrives, and the trace says which', async () => {
-    await withUas({ scenario: 'uas-agent-busy', calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-busy', calls: 1 }, async (uas) => {
       const uac = await runSippUac({ scenario: 'uac-carrier-403', target: `${uas.ip}:${uas.port}`, service: '+15550001001', timeoutMs: 15_000 });
       expect(uac.exitCode).toBe(1);
       expect(uac.stats?.failed).toBe(1);
@@ -138,7 +130,7 @@ describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)'
     ['uac-carrier-503', 'uas-agent-503', 503],
     ['uac-carrier-480', 'uas-agent-480', 480],
   ])('%s vs %s ends with %i', async (uacScenario, uasScenario, status) => {
-    await withUas({ scenario: uasScenario, calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: uasScenario, calls: 1 }, async (uas) => {
       const uac = await runSippUac({ scenario: uacScenario, target: `${uas.ip}:${uas.port}`, service: '+15550001001', timeoutMs: 15_000 });
       expect(uac.exitCode, uac.errors).toBe(0);
       expect(finalResponse(uac.messages)?.status).toBe(status);
@@ -146,11 +138,11 @@ describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)'
   });
 
   it('uas-agent-checks-headers fails the call when routing headers are missing, but still answers', async () => {
-    await withUas({ scenario: 'uas-agent-checks-headers', calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-checks-headers', calls: 1 }, async (uas) => {
       // The carrier scenario sends only spoofed X-Workspace-Id / X-Agent-Id.
       const uac = await runSippUac({ scenario: 'uac-carrier-answered', target: `${uas.ip}:${uas.port}`, service: '+15550001001', keys: { hold: '50' }, timeoutMs: 15_000 });
       expect(uac.exitCode, uac.errors).toBe(0);
-      const agent = await uas.done;
+      const agent = await uas.finished();
       expect(agent.exitCode).toBe(1);
       expect(agent.stats).toMatchObject({ successful: 0, failed: 1 });
       expect(agent.stats?.raw['FailedRegexpHdrNotFound(C)']).toBe('1');
@@ -159,7 +151,7 @@ describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)'
   });
 
   it('uas-agent-checks-headers passes when every routing header is present (TCP, raw client)', async () => {
-    await withUas({ scenario: 'uas-agent-checks-headers', transport: 't1', calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-checks-headers', transport: 't1', calls: 1 }, async (uas) => {
       const result = await sendTlsInvite({
         tls: false,
         host: uas.ip,
@@ -174,7 +166,7 @@ describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)'
       expect(result.status).toBe(200);
       expect(result.responses.map((r) => r.status)).toEqual([180, 200]);
       expect(result.byeResponse?.status).toBe(200);
-      const agent = await uas.done;
+      const agent = await uas.finished();
       expect(agent.errors).toBe('');
       expect(agent.stats).toMatchObject({ successful: 1, failed: 0 });
       const [invite] = receivedRequests(agent.messages, 'INVITE');
@@ -183,7 +175,7 @@ describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)'
   });
 
   it('uas-agent-checks-headers fails when the carrier-supplied X-Workspace-Id reaches the agent', async () => {
-    await withUas({ scenario: 'uas-agent-checks-headers', transport: 't1', calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-checks-headers', transport: 't1', calls: 1 }, async (uas) => {
       const result = await sendTlsInvite({
         tls: false,
         host: uas.ip,
@@ -195,38 +187,38 @@ describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)'
         headers: { ...ROUTING_HEADERS, 'X-Workspace-Id': 'spoofed' },
       });
       expect(result.status).toBe(200);
-      const agent = await uas.done;
+      const agent = await uas.finished();
       expect(agent.stats).toMatchObject({ successful: 0, failed: 1 });
     });
   });
 
   it('cancel: uac-carrier-cancel vs uas-agent-noanswer gets 200 for CANCEL and 487 for INVITE', async () => {
-    await withUas({ scenario: 'uas-agent-noanswer', calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-noanswer', calls: 1 }, async (uas) => {
       const uac = await runSippUac({ scenario: 'uac-carrier-cancel', target: `${uas.ip}:${uas.port}`, service: '+15550001001', timeoutMs: 15_000 });
       expect(uac.exitCode, uac.errors).toBe(0);
       expect(finalResponse(uac.messages)?.status).toBe(487);
       expect(finalResponse(uac.messages, 'CANCEL')?.status).toBe(200);
-      const agent = await uas.done;
+      const agent = await uas.finished();
       expect(agent.stats).toMatchObject({ successful: 1, failed: 0 });
       expect(sentResponses(agent.messages, 'INVITE').map((r) => r.status)).toEqual([180, 487]);
     });
   });
 
   it('agent hangs up: uac-carrier-bye-from-agent vs uas-agent-bye', async () => {
-    await withUas({ scenario: 'uas-agent-bye', calls: 1, keys: { hold: '100' } }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-bye', calls: 1, keys: { hold: '100' } }, async (uas) => {
       const uac = await runSippUac({ scenario: 'uac-carrier-bye-from-agent', target: `${uas.ip}:${uas.port}`, service: '+15550001001', timeoutMs: 15_000 });
       expect(uac.exitCode, uac.errors).toBe(0);
       const [bye] = receivedRequests(uac.messages, 'BYE');
       expect(bye?.requestUri).toMatch(/^sip:\+15557654321@127\.0\.0\.1:\d+;transport=UDP$/);
-      expect((await uas.done).stats).toMatchObject({ successful: 1, failed: 0 });
+      expect((await uas.finished()).stats).toMatchObject({ successful: 1, failed: 0 });
     });
   });
 
   it('re-INVITE over TCP: uac-carrier-reinvite vs uas-agent-reinvite', async () => {
-    await withUas({ scenario: 'uas-agent-reinvite', transport: 't1', calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-reinvite', transport: 't1', calls: 1 }, async (uas) => {
       const uac = await runSippUac({ scenario: 'uac-carrier-reinvite', transport: 't1', target: `${uas.ip}:${uas.port}`, service: '+15550001001', keys: { hold: '50' }, timeoutMs: 15_000 });
       expect(uac.exitCode, uac.errors).toBe(0);
-      const invites = receivedRequests((await uas.done).messages, 'INVITE');
+      const invites = receivedRequests((await uas.finished()).messages, 'INVITE');
       expect(invites).toHaveLength(2);
       expect(invites[1]?.body).toContain('a=sendonly');
       expect(invites.every((m) => m.transport === 'TCP')).toBe(true);
@@ -234,7 +226,7 @@ describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)'
   });
 
   it('late offer: the INVITE has no SDP, the ACK carries the answer', async () => {
-    await withUas({ scenario: 'uas-agent-answer', calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-answer', calls: 1 }, async (uas) => {
       const uac = await runSippUac({ scenario: 'uac-carrier-late-offer-answered', target: `${uas.ip}:${uas.port}`, service: '+15550001001', keys: { hold: '50' }, timeoutMs: 15_000 });
       expect(uac.exitCode, uac.errors).toBe(0);
       expect(sentRequests(uac.messages, 'INVITE')[0]?.body).toBe('');
@@ -243,10 +235,10 @@ describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)'
   });
 
   it('SRTP offer: RTP/SAVP with a=crypto reaches the agent', async () => {
-    await withUas({ scenario: 'uas-agent-answer', calls: 1 }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-answer', calls: 1 }, async (uas) => {
       const uac = await runSippUac({ scenario: 'uac-carrier-srtp-answered', target: `${uas.ip}:${uas.port}`, service: '+15550001001', keys: { hold: '50' }, timeoutMs: 15_000 });
       expect(uac.exitCode, uac.errors).toBe(0);
-      const [invite] = receivedRequests((await uas.done).messages, 'INVITE');
+      const [invite] = receivedRequests((await uas.finished()).messages, 'INVITE');
       expect(invite?.body).toMatch(/m=audio \d+ RTP\/SAVP /);
       expect(invite?.body).toMatch(/a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/);
     });
@@ -267,7 +259,7 @@ describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)'
     } finally {
       sink.close();
     }
-    await withUas({ scenario: 'uas-agent-noanswer' }, async (uas) => {
+    await withSippUas({ scenario: 'uas-agent-noanswer' }, async (uas) => {
       const ringing = await runSippUac({ scenario: 'uac-carrier-silence', target: `${uas.ip}:${uas.port}`, service: '+15550001001', keys: { silence: '300' }, timeoutMs: 15_000 });
       expect(ringing.exitCode).toBe(1);
       expect(receivedResponses(ringing.messages).map((r) => r.status)).toContain(180);
@@ -275,81 +267,3 @@ describeSipp('SIPp carrier scenarios against SIPp agent scenarios (no drachtio)'
   });
 });
 
-describeE2E('drachtio-server harness', () => {
-  describe('UDP/TCP', () => {
-    let drachtio: DrachtioServer;
-    beforeAll(async () => {
-      drachtio = await startDrachtio();
-    });
-    afterAll(async () => {
-      await drachtio?.dispose();
-    });
-
-    it('accepts admin connections, stops, and starts again on the same ports', async () => {
-      expect(await canConnect('127.0.0.1', drachtio.adminPort)).toBe(true);
-      expect(drachtio.pid()).not.toBeNull();
-      await drachtio.stop();
-      expect(drachtio.pid()).toBeNull();
-      expect(await canConnect('127.0.0.1', drachtio.adminPort)).toBe(false);
-      await drachtio.start();
-      expect(await canConnect('127.0.0.1', drachtio.adminPort)).toBe(true);
-      expect(await canConnect('127.0.0.1', drachtio.sipPort)).toBe(true);
-    });
-
-    it('survives kill() + start() (crash and recovery)', async () => {
-      await drachtio.kill();
-      expect(await canConnect('127.0.0.1', drachtio.adminPort)).toBe(false);
-      await drachtio.start();
-      expect(await canConnect('127.0.0.1', drachtio.adminPort)).toBe(true);
-    });
-
-    it.each(['u1', 't1'] as const)('answers a SIPp INVITE over %s from 127.0.0.5 with 100 then 503 when no app is connected', async (transport) => {
-      const uac = await runSippUac({
-        scenario: 'uac-carrier-503',
-        target: `127.0.0.1:${drachtio.sipPort}`,
-        transport,
-        sourceIp: '127.0.0.5',
-        service: '+15550001001',
-        timeoutMs: 15_000,
-      });
-      expect(uac.exitCode, `${uac.errors}\n${drachtio.logTail()}`).toBe(0);
-      expect(receivedResponses(uac.messages, 'INVITE').map((r) => r.status)).toEqual([100, 503]);
-    });
-  });
-
-  describe('TLS', () => {
-    let drachtio: DrachtioServer;
-    beforeAll(async () => {
-      drachtio = await startDrachtio({ tls: true });
-    });
-    afterAll(async () => {
-      await drachtio?.dispose();
-    });
-
-    it('completes a TLS handshake with the self-signed certificate', async () => {
-      expect(drachtio.tlsPort).toBeTypeOf('number');
-      const { protocol, cert } = await new Promise<{ protocol: string | null; cert: PeerCertificate }>((resolve, reject) => {
-        const socket = tlsConnect({ host: '127.0.0.1', port: drachtio.tlsPort!, rejectUnauthorized: false }, () => {
-          const result = { protocol: socket.getProtocol(), cert: socket.getPeerCertificate() };
-          socket.destroy();
-          resolve(result);
-        });
-        socket.once('error', reject);
-        socket.setTimeout(5_000, () => reject(new Error('TLS handshake timed out')));
-      });
-      expect(protocol).toMatch(/^TLSv1\.[23]$/);
-      expect(cert.subject?.CN).toBe('sip-edge-test');
-    });
-
-    it('sendTlsInvite gets a final response over TLS (503: no app connected) and over plain TCP', async () => {
-      const common = { host: '127.0.0.1', from: 'sip:+15557654321@127.0.0.1', to: 'sip:+15550001001@127.0.0.1', sdp: OFFER, timeoutMs: 10_000 };
-      const overTls = await sendTlsInvite({ ...common, port: drachtio.tlsPort!, requestUri: `sip:+15550001001@127.0.0.1:${drachtio.tlsPort};transport=tls` });
-      expect(overTls.tlsProtocol).toMatch(/^TLSv1\.[23]$/);
-      expect(overTls.status).toBe(503);
-      expect(overTls.headers.via?.[0]).toMatch(/^SIP\/2\.0\/TLS 127\.0\.0\.1:\d+;branch=z9hG4bK/);
-      const overTcp = await sendTlsInvite({ ...common, tls: false, port: drachtio.sipPort, requestUri: `sip:+15550001001@127.0.0.1:${drachtio.sipPort};transport=tcp` });
-      expect(overTcp.status).toBe(503);
-      expect(overTcp.tlsProtocol).toBeUndefined();
-    });
-  });
-});

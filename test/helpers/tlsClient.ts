@@ -48,6 +48,11 @@ export interface SendInviteResult extends SipResponse {
   readonly tlsProtocol?: string;
 }
 
+/** A minimal RTP/AVP PCMU offer (CRLF line endings) for raw INVITEs. */
+export function exampleSdpOffer(ip: string, port = 40000): string {
+  return ['v=0', `o=- 1 1 IN IP4 ${ip}`, 's=-', `c=IN IP4 ${ip}`, 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+}
+
 const COMPACT: Readonly<Record<string, string>> = { i: 'call-id', m: 'contact', l: 'content-length', c: 'content-type', f: 'from', t: 'to', v: 'via', k: 'supported', s: 'subject' };
 
 interface Parsed {
