@@ -32,6 +32,8 @@ export interface SendInviteOptions {
   readonly headers?: Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]>;
   /** Bound for the whole exchange (10 s by default). */
   readonly timeoutMs?: number;
+  /** Source address to bind (any of 127.0.0.0/8), so the edge's allowlist sees it. */
+  readonly localAddress?: string;
   /** false: plain TCP instead of TLS. */
   readonly tls?: boolean;
   /** After a 2xx: wait this long between ACK and BYE (0 by default). */
@@ -115,8 +117,8 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
   const timeoutMs = options.timeoutMs ?? 10_000;
   const transport = useTls ? 'TLS' : 'TCP';
   const socket: Socket = useTls
-    ? tlsConnect({ host: options.host, port: options.port, rejectUnauthorized: false })
-    : netConnect({ host: options.host, port: options.port });
+    ? tlsConnect({ host: options.host, port: options.port, rejectUnauthorized: false, ...(options.localAddress ? { localAddress: options.localAddress } : {}) })
+    : netConnect({ host: options.host, port: options.port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
 
   const deadline = Date.now() + timeoutMs;
   const parser = new SipStreamParser();
