@@ -26,7 +26,8 @@ local function callsFull(key, max)
 end
 local function tokens(key, rate)
   if rate <= 0 then return nil end
-  local cap = math.max(1, rate)
+  -- burst: 200 ms worth of calls (at least one), so a limit holds closely over any second
+  local cap = math.max(1, rate / 5)
   local b = redis.call('HMGET', key, 't', 'ts')
   local t = tonumber(b[1]) or cap
   local ts = tonumber(b[2]) or now

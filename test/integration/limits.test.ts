@@ -51,12 +51,13 @@ describe('RedisCallLimiter against a real Redis', () => {
   });
 
   it('holds calls per second with a token bucket that refills over time', async () => {
-    const t = record({ max_cps: 2 });
+    const t = record({ max_cps: 10 });
     const l = limiter();
     const results = [];
     for (let i = 0; i < 4; i++) results.push((await l.admit(t, 'ws-2', `cps-${i}`)).kind);
+    // a burst of 200 ms worth (2 calls at 10/s), then refused
     expect(results).toEqual(['admitted', 'admitted', 'refused', 'refused']);
-    clock += 500; // half a second refills one token at 2/s
+    clock += 100; // 100 ms refills one token at 10/s
     expect((await l.admit(t, 'ws-2', 'cps-4')).kind).toBe('admitted');
     expect(await l.admit(t, 'ws-2', 'cps-5')).toEqual({ kind: 'refused', reason: 'limit_trunk_cps' });
   });
