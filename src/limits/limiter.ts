@@ -128,7 +128,7 @@ export class RedisCallLimiter implements CallLimiter {
       this.keys.cpsBucket('trunk', trunk.id),
       this.keys.activeCalls('workspace', workspaceId),
       this.keys.cpsBucket('workspace', workspaceId),
-      this.keys.workspaceLimits(workspaceId),
+      this.keys.workspaceSettings(workspaceId),
     ];
     const now = this.now();
     let result: number;

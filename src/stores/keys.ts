@@ -22,8 +22,8 @@ export interface RedisKeys {
   activeCalls(scope: 'trunk' | 'workspace', id: string): string;
   /** Token bucket (hash t=tokens, ts=last refill ms) of a trunk or workspace. */
   cpsBucket(scope: 'trunk' | 'workspace', id: string): string;
-  /** Per-workspace limit overrides (hash max_concurrent_calls, max_cps). */
-  workspaceLimits(id: string): string;
+  /** Per-workspace settings (hash: max_concurrent_calls, max_cps, allowed_countries as JSON). */
+  workspaceSettings(id: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -38,7 +38,7 @@ export function redisKeys(prefix: string): RedisKeys {
     invalidations: `${prefix}invalidate`,
     activeCalls: (scope, id) => `${prefix}limit:calls:${scope}:${id}`,
     cpsBucket: (scope, id) => `${prefix}limit:cps:${scope}:${id}`,
-    workspaceLimits: (id) => `${prefix}limit:ws:${id}`,
+    workspaceSettings: (id) => `${prefix}ws:${id}`,
   };
 }
 

@@ -72,11 +72,11 @@ describe('RedisCallLimiter against a real Redis', () => {
   it('applies a workspace override stored in Redis over the default', async () => {
     const t = record({});
     const l = limiter(60_000, 'i1', { max_concurrent_calls: 100, max_cps: null });
-    await redis.hset(keys.workspaceLimits('ws-4'), 'max_concurrent_calls', '1');
+    await redis.hset(keys.workspaceSettings('ws-4'), 'max_concurrent_calls', '1');
     leaseOf(await l.admit(t, 'ws-4', 'one'));
     expect(await l.admit(t, 'ws-4', 'two')).toEqual({ kind: 'refused', reason: 'limit_workspace_calls' });
-    await redis.hset(keys.workspaceLimits('ws-4'), 'max_cps', '1');
-    await redis.hdel(keys.workspaceLimits('ws-4'), 'max_concurrent_calls');
+    await redis.hset(keys.workspaceSettings('ws-4'), 'max_cps', '1');
+    await redis.hdel(keys.workspaceSettings('ws-4'), 'max_concurrent_calls');
     clock += 2000;
     leaseOf(await l.admit(t, 'ws-4', 'three'));
     expect(await l.admit(t, 'ws-4', 'four')).toEqual({ kind: 'refused', reason: 'limit_workspace_cps' });

@@ -26,7 +26,7 @@ interface Deps {
  */
 export function registerWorkspaceLimits(app: FastifyInstance, deps: Deps): void {
   const view = async (id: string) => {
-    const stored = await deps.redis.hgetall(deps.keys.workspaceLimits(id));
+    const stored = await deps.redis.hgetall(deps.keys.workspaceSettings(id));
     const own = {
       max_concurrent_calls: stored.max_concurrent_calls === undefined ? null : Number(stored.max_concurrent_calls),
       max_cps: stored.max_cps === undefined ? null : Number(stored.max_cps),
@@ -59,7 +59,7 @@ export function registerWorkspaceLimits(app: FastifyInstance, deps: Deps): void 
   app.put('/v1/workspaces/:id/limits', doc("Set a workspace's call limits (null = the default)", true), async (req) => {
     const { id } = parseWith(paramsSchema, req.params, 'path');
     const body = parseWith(workspaceLimitsSchema, req.body ?? {}, 'body');
-    const key = deps.keys.workspaceLimits(id);
+    const key = deps.keys.workspaceSettings(id);
     const tx = deps.redis.multi();
     for (const field of ['max_concurrent_calls', 'max_cps'] as const) {
       const value = body[field];
@@ -72,7 +72,7 @@ export function registerWorkspaceLimits(app: FastifyInstance, deps: Deps): void 
 
   app.delete('/v1/workspaces/:id/limits', doc("Remove a workspace's own limits (back to the default)"), async (req, reply) => {
     const { id } = parseWith(paramsSchema, req.params, 'path');
-    await deps.redis.del(deps.keys.workspaceLimits(id));
+    await deps.redis.del(deps.keys.workspaceSettings(id));
     return reply.code(204).send();
   });
 }
