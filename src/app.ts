@@ -6,7 +6,7 @@ import { registerRouteTest } from './admin/routes/routeTest.js';
 import { ActiveCalls } from './calls/activeCalls.js';
 import { CallLifecycle } from './calls/lifecycle.js';
 import { registerActiveCalls } from './admin/routes/calls.js';
-import { registerWorkspaceLimits } from './admin/routes/workspaceLimits.js';
+import { registerWorkspaceLimits, registerWorkspaceOutbound } from './admin/routes/workspaces.js';
 import { DigestAuthenticator } from './domain/digest.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -14,7 +14,10 @@ import type { InboundPipelineDeps } from './pipeline/inbound.js';
 import { RedisCallLimiter } from './limits/limiter.js';
 import { scannerPatterns } from './pipeline/steps/scanner.js';
 import { DrachtioConnection } from './sip/connection.js';
-import { handleInboundInvite } from './sip/inboundHandler.js';
+import { handleInvite } from './sip/inviteHandler.js';
+import { CidrMatcher } from './domain/cidr.js';
+import type { OutboundPipelineDeps } from './pipeline/outbound.js';
+import { RedisWorkspaceSettings } from './stores/workspaceSettings.js';
 import { Catalog } from './stores/catalog.js';
 import { redisKeys } from './stores/keys.js';
 import { createRedis, whenReady, type RedisClient } from './stores/redis.js';
@@ -88,21 +91,37 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     limiter,
   };
 
+  const outbound: OutboundPipelineDeps = {
+    store,
+    workspaces: new RedisWorkspaceSettings(redis, keys),
+    limiter,
+    defaultCountry: config.sip.default_country,
+    defaultOutboundTrunkId: config.sip.default_outbound_trunk_id,
+  };
+  const agentSources = new CidrMatcher<true>();
+  for (const cidr of config.sip.agent_cidrs) agentSources.add(cidr, true);
+
   srf.invite((req, res) =>
-    handleInboundInvite(
+    handleInvite(
       {
         srf,
-        pipeline,
+        inbound: pipeline,
+        outbound,
+        agentSources,
         lifecycle,
         activeCalls,
         metrics,
         logger,
         retryAfterS: config.sip.retry_after_s,
         draining: () => draining,
-        bridge: (trunkMaxS) => ({
+        inboundBridge: (trunkMaxS) => ({
           ringTimeoutMs: config.sip.ring_timeout_s * 1000,
           failoverOn: config.sip.failover_on,
           voicemailUri: config.sip.voicemail_uri,
+          maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
+        }),
+        outboundBridge: (trunkMaxS) => ({
+          ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000,
           maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
         }),
       },
@@ -134,9 +153,10 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       },
     },
     plugins: [
-      (app) => registerRouteTest(app, pipeline),
+      (app) => registerRouteTest(app, { inbound: pipeline, outbound, agentSources }),
       (app) => registerActiveCalls(app, activeCalls),
       (app) => registerWorkspaceLimits(app, { redis, keys, defaults: config.limits.workspace_default }),
+      (app) => registerWorkspaceOutbound(app, { redis, keys }),
     ],
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isCountryCode } from '../domain/e164.js';
+import { parseCidr } from '../domain/cidr.js';
 
 /** Failure statuses that may move a call on to the next agent: exact codes or classes like "5xx". */
 const failoverStatus = z
@@ -70,8 +71,12 @@ const sipSchema = z.object({
   /** SIP URI of the voicemail service that takes calls no agent answered; unset = no voicemail stage. */
   voicemail_uri: z.string().regex(/^sips?:/, 'must be a sip: or sips: URI').optional(),
   default_max_call_duration_s: z.coerce.number().int().min(1).default(4 * 3600),
-  /** Sources allowed to originate outbound calls (the AI agent infrastructure). */
-  agent_cidrs: z.array(z.string()).default([]),
+  /** Sources allowed to originate outbound calls (the AI agent infrastructure); X-Agent-Id is believed only from them. */
+  agent_cidrs: z.array(z.string().refine((v) => parseCidr(v) !== null, 'must be an IPv4/IPv6 address or CIDR')).default([]),
+  /** Trunk for outbound calls whose caller ID number has no trunk of its own (the platform's carrier). */
+  default_outbound_trunk_id: z.string().min(1).optional(),
+  /** How long a carrier leg may ring before the agent's call gets 480. */
+  outbound_ring_timeout_s: z.coerce.number().int().min(1).max(600).default(60),
   /** Requests whose User-Agent contains one of these (case-insensitive) get no answer. */
   scanner_user_agents: z
     .array(z.string().min(1))

@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { rejectSpec } from './reasons.js';
+import type { CidrMatcher } from '../domain/cidr.js';
 import { evaluateInbound, type InboundPipelineDeps } from './inbound.js';
+import { evaluateOutbound, type OutboundPipelineDeps } from './outbound.js';
 import type { SipRequestView } from './types.js';
 
 export const routeTestRequestSchema = z.strictObject({
-  direction: z.literal('inbound').default('inbound'),
+  direction: z.enum(['inbound', 'outbound']).default('inbound'),
+  /** outbound: the agent placing the call (its X-Agent-Id) */
+  agent_id: z.string().min(1).optional(),
   source_ip: z.string().min(1),
   transport: z.enum(['udp', 'tcp', 'tls', 'wss']).default('udp'),
   request_uri: z.string().regex(/^(sips?|tel):/i, 'must be a sip:, sips: or tel: URI'),
@@ -24,6 +28,13 @@ export interface RouteTestResult {
   readonly status: number | null;
   readonly detail: string | null;
   readonly trunk_id: string | null;
+  readonly outbound?: null | {
+    readonly agent_id: string;
+    readonly caller_number_id: string;
+    readonly destination: { e164: string; country: string | null };
+    readonly trunk_id: string;
+    readonly termination_uris: string[];
+  };
   readonly route: null | {
     readonly did: { raw: string; e164: string };
     readonly caller: { raw: string; e164: string | null };
@@ -34,9 +45,16 @@ export interface RouteTestResult {
   };
 }
 
-/** The admin dry run: the same pipeline as a live INVITE, on a request described in JSON. */
-export async function routeTest(input: RouteTestRequest, deps: InboundPipelineDeps): Promise<RouteTestResult> {
+export interface RouteTestDeps {
+  readonly inbound: InboundPipelineDeps;
+  readonly outbound: OutboundPipelineDeps;
+  readonly agentSources: CidrMatcher<true>;
+}
+
+/** The admin dry run: the same pipelines as a live INVITE, on a request described in JSON. */
+export async function routeTest(input: RouteTestRequest, deps: RouteTestDeps): Promise<RouteTestResult> {
   const headers = new Map(Object.entries(input.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  if (input.agent_id) headers.set('x-agent-id', input.agent_id);
   const view: SipRequestView = {
     method: 'INVITE',
     callId: `route-test-${randomUUID()}`,
@@ -48,7 +66,8 @@ export async function routeTest(input: RouteTestRequest, deps: InboundPipelineDe
     sdp: input.sdp,
     header: (name) => headers.get(name.toLowerCase()),
   };
-  const outcome = await evaluateInbound(view, deps, { dryRun: true });
+  if (input.direction === 'outbound') return outboundTest(view, deps);
+  const outcome = await evaluateInbound(view, deps.inbound, { dryRun: true });
   if (outcome.kind === 'accept') {
     const { plan } = outcome;
     return {
@@ -76,5 +95,41 @@ export async function routeTest(input: RouteTestRequest, deps: InboundPipelineDe
     detail: outcome.detail,
     trunk_id: outcome.trunk?.id ?? null,
     route: null,
+  };
+}
+
+async function outboundTest(view: SipRequestView, deps: RouteTestDeps): Promise<RouteTestResult> {
+  const base = { route: null, outbound: null };
+  if (!deps.agentSources.match(view.sourceAddress)) {
+    return { ...base, decision: 'reject', step: 'source', reason: 'source_not_agent', status: rejectSpec('source_not_agent').status, detail: `${view.sourceAddress} is not in sip.agent_cidrs`, trunk_id: null };
+  }
+  const outcome = await evaluateOutbound(view, deps.outbound, { dryRun: true });
+  if (outcome.kind !== 'accept') {
+    return {
+      ...base,
+      decision: outcome.kind,
+      step: outcome.step,
+      reason: outcome.reason,
+      status: outcome.kind === 'drop' ? null : rejectSpec(outcome.reason).status,
+      detail: outcome.detail,
+      trunk_id: outcome.trunk?.id ?? null,
+    };
+  }
+  const { plan } = outcome;
+  return {
+    decision: 'accept',
+    step: 'bridge',
+    reason: null,
+    status: null,
+    detail: null,
+    trunk_id: plan.trunk.id,
+    route: null,
+    outbound: {
+      agent_id: plan.agent.id,
+      caller_number_id: plan.callerNumber.id,
+      destination: plan.destination,
+      trunk_id: plan.trunk.id,
+      termination_uris: [...plan.trunk.outbound.termination_uris].sort((a, b) => a.priority - b.priority).map((t) => t.uri),
+    },
   };
 }

@@ -61,3 +61,18 @@ export type InboundOutcome =
   /** lease: the call slot taken by the limits step (null in a dry run); release it when the call ends */
   | { readonly kind: 'accept'; readonly plan: InboundPlan; readonly lease: Lease | null }
   | (Refusal & { readonly step: InboundStep; readonly trunk?: TrunkRecord });
+
+/** Everything the outbound bridge needs once the pipeline accepted an agent's call. */
+export interface OutboundPlan {
+  readonly agent: AgentRecord;
+  /** the caller ID: a number of the agent's workspace */
+  readonly callerNumber: PhoneNumberRecord;
+  readonly destination: { readonly e164: string; readonly country: string | null };
+  readonly trunk: TrunkRecord;
+}
+
+export type OutboundStep = 'agent' | 'caller_id' | 'destination' | 'trunk' | 'country' | 'media' | 'limits';
+
+export type OutboundOutcome =
+  | { readonly kind: 'accept'; readonly plan: OutboundPlan; readonly lease: Lease | null }
+  | (Refusal & { readonly step: OutboundStep; readonly trunk?: TrunkRecord });

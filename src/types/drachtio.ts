@@ -23,6 +23,10 @@ export interface CancellableRequest extends SrfRequest {
 
 export interface B2BUAOptions extends Srf.CreateB2BUAOptions {
   localSdpB?: string;
+  /** user part of the B leg's From (drachtio builds the header) */
+  callingNumber?: string;
+  /** user part of the B leg's To */
+  calledNumber?: string;
 }
 
 export type CreateB2BUA = (req: SrfRequest, res: SrfResponse, uri: string, opts: B2BUAOptions, progress?: B2BUAProgress) => Promise<{ uas: Dialog; uac: Dialog }>;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { workspaceIdSchema } from '../../domain/model.js';
+import { allowedCountriesSchema, workspaceIdSchema } from '../../domain/model.js';
+import { DEFAULT_WORKSPACE_COUNTRIES } from '../../stores/workspaceSettings.js';
 import type { WorkspaceLimitDefaults } from '../../limits/limiter.js';
 import type { RedisKeys } from '../../stores/keys.js';
 import type { RedisClient } from '../../stores/redis.js';
@@ -14,10 +15,40 @@ export const workspaceLimitsSchema = z.strictObject({
   max_cps: z.number().positive().nullable(),
 });
 
+export const workspaceOutboundSchema = z.strictObject({
+  /** ["*"] = worldwide (the default); trunks may restrict further */
+  allowed_countries: allowedCountriesSchema,
+});
+
 interface Deps {
   readonly redis: RedisClient;
   readonly keys: RedisKeys;
   readonly defaults: WorkspaceLimitDefaults;
+}
+
+/** /v1/workspaces/{id}/outbound: the countries a workspace's agents may call. */
+export function registerWorkspaceOutbound(app: FastifyInstance, deps: Pick<Deps, 'redis' | 'keys'>): void {
+  const view = async (id: string) => {
+    const raw = await deps.redis.hget(deps.keys.workspaceSettings(id), 'allowed_countries');
+    return { workspace_id: id, allowed_countries: raw === null ? DEFAULT_WORKSPACE_COUNTRIES : (JSON.parse(raw) as string[]) };
+  };
+  const doc = (summary: string, withBody = false) => ({
+    config: {
+      openapi: {
+        summary,
+        tags: ['outbound'],
+        ...(withBody ? { body: { content: json(workspaceOutboundSchema) } } : {}),
+        responses: { 200: { description: 'The countries the workspace may call' } },
+      },
+    },
+  });
+  app.get('/v1/workspaces/:id/outbound', doc("A workspace's outbound countries"), async (req) => view(parseWith(paramsSchema, req.params, 'path').id));
+  app.put('/v1/workspaces/:id/outbound', doc("Set a workspace's outbound countries", true), async (req) => {
+    const { id } = parseWith(paramsSchema, req.params, 'path');
+    const body = parseWith(workspaceOutboundSchema, req.body ?? {}, 'body');
+    await deps.redis.hset(deps.keys.workspaceSettings(id), 'allowed_countries', JSON.stringify(body.allowed_countries));
+    return view(id);
+  });
 }
 
 /**
@@ -72,7 +103,7 @@ export function registerWorkspaceLimits(app: FastifyInstance, deps: Deps): void 
 
   app.delete('/v1/workspaces/:id/limits', doc("Remove a workspace's own limits (back to the default)"), async (req, reply) => {
     const { id } = parseWith(paramsSchema, req.params, 'path');
-    await deps.redis.del(deps.keys.workspaceSettings(id));
+    await deps.redis.hdel(deps.keys.workspaceSettings(id), 'max_concurrent_calls', 'max_cps');
     return reply.code(204).send();
   });
 }

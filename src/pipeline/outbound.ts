@@ -1,0 +1,77 @@
+import type { CountryCode } from 'libphonenumber-js';
+import type { CallLimiter } from '../limits/limiter.js';
+import type { RouteStore } from '../stores/routeStore.js';
+import type { WorkspaceSettingsStore } from '../stores/workspaceSettings.js';
+import { identifyAgent } from './steps/outbound/agentSource.js';
+import { checkCallerId } from './steps/outbound/callerId.js';
+import { checkDestinationPolicy, parseDestination } from './steps/outbound/destination.js';
+import { selectOutboundTrunk } from './steps/outbound/trunk.js';
+import { admitCall } from './steps/limits.js';
+import { checkMediaPolicy } from './steps/media.js';
+import { reject, type OutboundOutcome, type OutboundStep, type Refusal, type SipRequestView } from './types.js';
+import type { TrunkRecord } from '../domain/model.js';
+
+export interface OutboundPipelineDeps {
+  readonly store: RouteStore;
+  readonly workspaces: WorkspaceSettingsStore;
+  readonly limiter: CallLimiter;
+  readonly defaultCountry: CountryCode | undefined;
+  readonly defaultOutboundTrunkId: string | undefined;
+}
+
+export interface OutboundTarget {
+  /** Request-URI user of the agent's INVITE, or a REFER target's number */
+  readonly requestUri: string;
+}
+
+function refused(step: OutboundStep, decision: Refusal, trunk?: TrunkRecord): OutboundOutcome {
+  return trunk ? { ...decision, step, trunk } : { ...decision, step };
+}
+
+/**
+ * The outbound policy pipeline for an agent's call (or a transfer it asked for): who is calling,
+ * with which caller ID, to where, over which trunk, under which limits. The caller has already
+ * established that the request comes from the agent infrastructure.
+ */
+export async function evaluateOutbound(req: SipRequestView, deps: OutboundPipelineDeps, options: { dryRun?: boolean } = {}): Promise<OutboundOutcome> {
+  const agent = await identifyAgent(req, deps.store);
+  if (agent.kind !== 'continue') return refused('agent', agent);
+
+  const caller = await checkCallerId(req, agent.value, deps.store, deps.defaultCountry);
+  if (caller.kind !== 'continue') return refused('caller_id', caller);
+
+  const destination = parseDestination(req.requestUri, deps.defaultCountry);
+  if (destination.kind !== 'continue') return refused('destination', destination);
+
+  const trunk = selectOutboundTrunk(caller.value, deps.store.trunks(), deps.defaultOutboundTrunkId);
+  if (trunk.kind !== 'continue') return refused('trunk', trunk);
+
+  let workspaceCountries: readonly string[];
+  try {
+    workspaceCountries = await deps.workspaces.allowedCountries(agent.value.workspace_id);
+  } catch (err) {
+    return refused('country', reject('route_unavailable', `workspace settings unavailable: ${(err as Error).message}`), trunk.value);
+  }
+  const policy = checkDestinationPolicy(destination.value, trunk.value, workspaceCountries);
+  if (policy.kind !== 'continue') return refused('country', policy, trunk.value);
+
+  const media = checkMediaPolicy(req.sdp, trunk.value.outbound.media_encryption, trunk.value.id);
+  if (media.kind !== 'continue') return refused('media', media, trunk.value);
+
+  let lease = null;
+  if (!options.dryRun) {
+    const admitted = await admitCall(trunk.value, agent.value.workspace_id, req.callId, deps.limiter);
+    if (admitted.kind !== 'continue') return refused('limits', admitted, trunk.value);
+    lease = admitted.value;
+  }
+  return {
+    kind: 'accept',
+    lease,
+    plan: {
+      agent: agent.value,
+      callerNumber: caller.value,
+      destination: { e164: destination.value.e164, country: destination.value.country ?? null },
+      trunk: trunk.value,
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import type Srf from 'drachtio-srf';
+import type { ActiveCalls } from '../calls/activeCalls.js';
+import { bridgeInbound, type BridgeSettings } from '../calls/inboundBridge.js';
+import type { CallInfo, CallLifecycle, Direction } from '../calls/lifecycle.js';
+import { bridgeOutbound, type OutboundBridgeSettings } from '../calls/outboundBridge.js';
+import type { BridgeOutcome } from '../calls/sequentialBridge.js';
+import { CallSession } from '../calls/session.js';
+import type { CidrMatcher } from '../domain/cidr.js';
+import type { TrunkRecord } from '../domain/model.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { evaluateInbound, type InboundPipelineDeps } from '../pipeline/inbound.js';
+import { evaluateOutbound, type OutboundPipelineDeps } from '../pipeline/outbound.js';
+import { rejectSpec } from '../pipeline/reasons.js';
+import { reject, type Refusal, type SipRequestView } from '../pipeline/types.js';
+import type { Lease } from '../limits/limiter.js';
+import { viewOf } from './requestView.js';
+import { sendRefusal } from './replies.js';
+
+export interface InviteHandlerDeps {
+  readonly srf: Srf;
+  readonly inbound: InboundPipelineDeps;
+  readonly outbound: OutboundPipelineDeps;
+  /** Sources of the agent infrastructure: their INVITEs are outbound calls. */
+  readonly agentSources: CidrMatcher<true>;
+  readonly lifecycle: CallLifecycle;
+  readonly activeCalls: ActiveCalls;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly inboundBridge: (trunkMaxDurationS: number | null) => BridgeSettings;
+  readonly outboundBridge: (trunkMaxDurationS: number | null) => OutboundBridgeSettings;
+  readonly retryAfterS: number;
+  /** true while the edge drains for shutdown: new calls get 503 */
+  readonly draining: () => boolean;
+}
+
+type Accepted = { info: CallInfo; lease: Lease | null; bridge: (session: CallSession, log: Logger) => Promise<BridgeOutcome> };
+
+/**
+ * The drachtio adapter for every new INVITE: agent infrastructure sources are outbound calls,
+ * everything else inbound. It runs the pipeline and is the only place that answers a refused call
+ * (one reply, one metric, one log line, one lifecycle event) or hands an accepted one to a bridge.
+ */
+export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: Srf.SrfResponse): void {
+  const started = process.hrtime.bigint();
+  const view = viewOf(req);
+  const direction: Direction = deps.agentSources.match(view.sourceAddress) ? 'outbound' : 'inbound';
+  const log = deps.logger.child({ callId: view.callId, direction });
+  const observeSetup = (): void => {
+    deps.metrics.setupSeconds.observe({ direction }, Number(process.hrtime.bigint() - started) / 1e9);
+  };
+
+  const refuse = (refusal: Refusal, step: string, trunk?: TrunkRecord): void => {
+    sendRefusal(res, refusal, deps.retryAfterS);
+    const outcome = refusal.kind === 'drop' ? 'dropped' : 'rejected';
+    deps.metrics.invites.inc({ direction, outcome });
+    deps.metrics.rejections.inc({ reason: refusal.reason });
+    log.info({ reason: refusal.reason, step, trunkId: trunk?.id, source: view.sourceAddress, detail: refusal.detail }, `call ${outcome}`);
+    deps.lifecycle.rejected(rejectedAttempt(view, direction, refusal, trunk));
+    observeSetup();
+  };
+
+  const decide = async (): Promise<Accepted | null> => {
+    if (direction === 'outbound') {
+      const outcome = await evaluateOutbound(view, deps.outbound);
+      if (outcome.kind !== 'accept') {
+        refuse(outcome, outcome.step, outcome.trunk);
+        return null;
+      }
+      const { plan } = outcome;
+      return {
+        lease: outcome.lease,
+        info: callInfo(view, 'outbound', plan.callerNumber.workspace_id, plan.trunk, plan.callerNumber.id, plan.callerNumber.telephony, plan.agent.id, plan.callerNumber.phone_number, plan.destination.e164),
+        bridge: (session, callLog) => bridgeOutbound(deps.srf, req, res, plan, session, deps.outboundBridge(plan.trunk.max_call_duration_s), callLog),
+      };
+    }
+    const outcome = await evaluateInbound(view, deps.inbound);
+    if (outcome.kind !== 'accept') {
+      refuse(outcome, outcome.step, outcome.trunk);
+      return null;
+    }
+    const { plan } = outcome;
+    return {
+      lease: outcome.lease,
+      info: callInfo(view, 'inbound', plan.number.workspace_id, plan.trunk, plan.number.id, plan.number.telephony, plan.targets[0]?.agent.id ?? null, plan.caller.e164 ?? plan.caller.raw, plan.did.e164),
+      bridge: (session, callLog) => bridgeInbound(deps.srf, req, res, plan, session, deps.inboundBridge(plan.trunk.max_call_duration_s), callLog),
+    };
+  };
+
+  const run = async (): Promise<void> => {
+    if (deps.draining()) return refuse(reject('draining', 'edge is shutting down'), 'drain');
+    const accepted = await decide();
+    if (!accepted) return;
+    const { info, lease } = accepted;
+    const session = new CallSession(info, deps.lifecycle);
+    if (lease) session.onEnd(() => lease.release());
+    deps.activeCalls.track(session);
+    deps.metrics.activeCalls.inc({ direction });
+    session.onEnd(() => deps.metrics.activeCalls.dec({ direction }));
+    const callLog = log.child({ trunkId: info.trunkId, workspaceId: info.workspaceId, numberId: info.numberId });
+    const result = await accepted.bridge(session, callLog);
+    observeSetup();
+    deps.metrics.invites.inc({ direction, outcome: result });
+  };
+
+  run().catch((err: unknown) => {
+    log.error({ err }, 'call failed unexpectedly');
+    deps.metrics.invites.inc({ direction, outcome: 'error' });
+    if (!res.finalResponseSent) res.send(500);
+  });
+}
+
+function callInfo(
+  view: SipRequestView,
+  direction: Direction,
+  workspaceId: string,
+  trunk: TrunkRecord,
+  numberId: string,
+  telephony: CallInfo['telephony'],
+  agentId: string | null,
+  from: string,
+  to: string,
+): CallInfo {
+  return {
+    callId: view.callId,
+    direction,
+    workspaceId,
+    trunkId: trunk.id,
+    trunkKind: trunk.kind,
+    numberId,
+    telephony,
+    agentId,
+    from,
+    to,
+    browserTest: false,
+    startedAt: Date.now(),
+  };
+}
+
+function rejectedAttempt(view: SipRequestView, direction: Direction, refusal: Refusal, trunk: TrunkRecord | undefined) {
+  return {
+    callId: view.callId,
+    direction,
+    reason: refusal.reason,
+    status: refusal.kind === 'drop' ? null : rejectSpec(refusal.reason).status,
+    trunkId: trunk?.id ?? null,
+    workspaceId: trunk?.workspace_id ?? null,
+    from: view.from,
+    to: view.requestUri,
+    at: Date.now(),
+  };
+}
