@@ -112,6 +112,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         activeCalls,
         metrics,
         logger,
+        transfer: { srf, outbound, lifecycle, activeCalls, metrics, ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000 },
         retryAfterS: config.sip.retry_after_s,
         draining: () => draining,
         inboundBridge: (trunkMaxS) => ({

@@ -17,18 +17,38 @@ function relayHeaders(req: Srf.SrfRequest): Record<string, string> {
  * through with their SDP, INFO/NOTIFY/MESSAGE/OPTIONS are relayed, and the max call duration
  * ends both legs with BYE.
  */
-export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSession, maxDurationMs: number, log: Logger): void {
+/** A REFER from the agent's leg: (the agent's dialog, the other party's dialog, request, response). */
+export type ReferHandler = (agentLeg: Srf.Dialog, otherLeg: Srf.Dialog, req: Srf.SrfRequest, res: Srf.SrfResponse) => void;
+
+export interface DialogOptions {
+  /** which leg is the AI agent (its REFERs are transfers; REFER from the other side is refused) */
+  readonly agentLeg: 'uas' | 'uac';
+  readonly onRefer?: ReferHandler;
+  /** ms until the call is ended with BYE; undefined = no limit of its own (a transferred leg keeps the original's) */
+  readonly maxDurationMs?: number;
+}
+
+export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSession, options: DialogOptions, log: Logger): void {
   const legs: [Srf.Dialog, Srf.Dialog, 'caller_hangup' | 'callee_hangup'][] = [
     [uas, uac, 'caller_hangup'],
     [uac, uas, 'callee_hangup'],
   ];
   session.setHangup(() => hangUp(uas, uac));
-  const limit = setTimeout(() => {
-    log.info({ maxDurationMs }, 'max call duration reached');
-    void session.terminate('max_duration');
-  }, maxDurationMs);
-  limit.unref();
-  session.onEnd(() => clearTimeout(limit));
+  const { maxDurationMs } = options;
+  if (maxDurationMs !== undefined) {
+    const limit = setTimeout(() => {
+      log.info({ maxDurationMs }, 'max call duration reached');
+      void session.terminate('max_duration');
+    }, maxDurationMs);
+    limit.unref();
+    session.onEnd(() => clearTimeout(limit));
+  }
+  const agent = options.agentLeg === 'uas' ? uas : uac;
+  agent.on('refer', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+    if (options.onRefer) options.onRefer(agent, agent === uas ? uac : uas, req, res);
+    else res.send(403, 'Transfer Not Allowed', {});
+  });
+  (agent === uas ? uac : uas).on('refer', (_req: Srf.SrfRequest, res: Srf.SrfResponse) => res.send(403, 'Transfer Not Allowed', {}));
 
   for (const [leg, other, cause] of legs) {
     leg.on('destroy', () => {
@@ -55,6 +75,11 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
       });
     }
   }
+}
+
+/** Removes the edge's handlers from a dialog (before it is re-paired by a transfer). */
+export function detachDialog(leg: Srf.Dialog): void {
+  for (const event of ['destroy', 'modify', 'update', 'refer', ...RELAYED]) leg.removeAllListeners(event);
 }
 
 /** Ends both legs of a call with BYE (drain timeout, max duration); resolves when both are sent. */

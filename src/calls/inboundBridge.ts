@@ -2,6 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from '../observability/logger.js';
 import type { InboundPlan } from '../pipeline/types.js';
 import { failsOver } from './classify.js';
+import type { ReferHandler } from './dialogs.js';
 import { bridgeSequentially, type Attempt, type BridgeOutcome } from './sequentialBridge.js';
 import type { CallSession } from './session.js';
 
@@ -12,6 +13,8 @@ export interface BridgeSettings {
   readonly failoverOn: readonly string[];
   readonly voicemailUri: string | undefined;
   readonly maxCallDurationMs: number;
+  /** what to do with a REFER from the agent (transfer); refused when absent */
+  readonly onRefer?: ReferHandler;
 }
 
 /** Headers the agent receives: who the call is for, never what the carrier claimed in X- headers. */
@@ -65,5 +68,7 @@ export function bridgeInbound(
     ringTimeoutMs: settings.ringTimeoutMs,
     maxCallDurationMs: settings.maxCallDurationMs,
     failsOver: (failure) => failsOver(failure, settings.failoverOn),
+    agentLeg: 'uac',
+    ...(settings.onRefer ? { onRefer: settings.onRefer } : {}),
   }, log);
 }

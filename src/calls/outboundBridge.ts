@@ -2,12 +2,15 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from '../observability/logger.js';
 import type { OutboundPlan } from '../pipeline/types.js';
 import type { FailureKind } from './classify.js';
+import type { ReferHandler } from './dialogs.js';
 import { bridgeSequentially, type Attempt, type BridgeOutcome } from './sequentialBridge.js';
 import type { CallSession } from './session.js';
 
 export interface OutboundBridgeSettings {
   readonly ringTimeoutMs: number;
   readonly maxCallDurationMs: number;
+  /** what to do with a REFER from the agent (transfer); refused when absent */
+  readonly onRefer?: ReferHandler;
 }
 
 /** The carrier's Request-URI for a destination: the termination URI's host and port, the E.164 as user. */
@@ -65,5 +68,5 @@ export function bridgeOutbound(
   settings: OutboundBridgeSettings,
   log: Logger,
 ): Promise<BridgeOutcome> {
-  return bridgeSequentially(srf, req, res, carrierAttempts(plan), session, { ...settings, failsOver: carrierFailsOver }, log);
+  return bridgeSequentially(srf, req, res, carrierAttempts(plan), session, { ...settings, failsOver: carrierFailsOver, agentLeg: 'uas' }, log);
 }

@@ -2,7 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from '../observability/logger.js';
 import { createB2BUA, emitting, type B2BUAOptions, type CancellableRequest } from '../types/drachtio.js';
 import { classifyError, statusForCaller, type FailureKind } from './classify.js';
-import { attachDialogs } from './dialogs.js';
+import { attachDialogs, type ReferHandler } from './dialogs.js';
 import type { CallSession } from './session.js';
 
 export type BridgeOutcome = 'answered' | 'failed' | 'cancelled';
@@ -19,6 +19,9 @@ export interface SequentialSettings {
   readonly maxCallDurationMs: number;
   /** Whether a failed attempt may move on to the next one; earlyMedia: the failed leg had sent SDP in a 18x. */
   readonly failsOver: (failure: FailureKind, context: { earlyMedia: boolean }) => boolean;
+  /** which leg is the agent: the B leg (uac) inbound, the A leg (uas) outbound */
+  readonly agentLeg: 'uas' | 'uac';
+  readonly onRefer?: ReferHandler;
 }
 
 /**
@@ -81,7 +84,7 @@ export async function bridgeSequentially(
       }
       session.answered();
       log.info({ target: attempt.label, uri: attempt.uri }, 'call answered');
-      attachDialogs(uas, uac, session, settings.maxCallDurationMs, log);
+      attachDialogs(uas, uac, session, { agentLeg: settings.agentLeg, maxDurationMs: settings.maxCallDurationMs, ...(settings.onRefer ? { onRefer: settings.onRefer } : {}) }, log);
       return 'answered';
     } catch (err) {
       clearTimeout(timer);

@@ -18,6 +18,8 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   LOG_LEVEL: 'log_level',
   INSTANCE_ID: 'instance_id',
   VOICEMAIL_URI: 'sip.voicemail_uri',
+  BILLING_STREAM: 'billing.stream',
+  BILLING_SPOOL_DIR: 'billing.spool_dir',
 };
 
 export const DEFAULT_CONFIG_PATH = 'config/sip-edge.yaml';

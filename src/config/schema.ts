@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isCountryCode } from '../domain/e164.js';
+import { billingConfigSchema } from '../billing/config.js';
 import { parseCidr } from '../domain/cidr.js';
 
 /** Failure statuses that may move a call on to the next agent: exact codes or classes like "5xx". */
@@ -123,6 +124,7 @@ export const configSchema = z.object({
       lease_s: z.coerce.number().int().min(5).max(3600).default(60),
     })
     .prefault({}),
+  billing: billingConfigSchema.prefault({}),
   shutdown: z
     .object({ drain_timeout_s: z.coerce.number().int().min(0).default(30) })
     .prefault({}),

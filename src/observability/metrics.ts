@@ -53,6 +53,37 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    billingEvents: new Counter({
+      name: 'sip_edge_billing_events_total',
+      help: 'Billing events by type and result: appended to the stream, duplicate (already appended, skipped), superseded (call.ended of a call another instance already closed)',
+      labelNames: ['type', 'result'] as const,
+      registers: [registry],
+    }),
+    billingAppendFailures: new Counter({
+      name: 'sip_edge_billing_append_failures_total',
+      help: 'Failed attempts to append billing events to Redis (the events are kept in the spool and retried)',
+      registers: [registry],
+    }),
+    billingSpooled: new Counter({
+      name: 'sip_edge_billing_spooled_events_total',
+      help: 'Billing events written to the local spool because Redis could not take them',
+      registers: [registry],
+    }),
+    billingSpoolEvents: new Gauge({
+      name: 'sip_edge_billing_spool_events',
+      help: 'Billing events waiting in the local spool for Redis',
+      registers: [registry],
+    }),
+    billingDeadLetters: new Counter({
+      name: 'sip_edge_billing_dead_letter_events_total',
+      help: 'Billing events Redis refused again and again (not a connection problem), moved to the dead-letter file',
+      registers: [registry],
+    }),
+    billingRecoveredCalls: new Counter({
+      name: 'sip_edge_billing_recovered_calls_total',
+      help: 'Answered calls of dead instances (or of this instance before a restart) closed with call.ended cause edge_restart',
+      registers: [registry],
+    }),
     drachtioConnected: new Gauge({
       name: 'sip_edge_drachtio_connected',
       help: '1 while the app is connected to drachtio-server',

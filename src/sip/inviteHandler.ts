@@ -5,6 +5,7 @@ import type { CallInfo, CallLifecycle, Direction } from '../calls/lifecycle.js';
 import { bridgeOutbound, type OutboundBridgeSettings } from '../calls/outboundBridge.js';
 import type { BridgeOutcome } from '../calls/sequentialBridge.js';
 import { CallSession } from '../calls/session.js';
+import { transferHandler, type TransferDeps } from '../calls/transfer.js';
 import type { CidrMatcher } from '../domain/cidr.js';
 import type { TrunkRecord } from '../domain/model.js';
 import type { Logger } from '../observability/logger.js';
@@ -29,6 +30,7 @@ export interface InviteHandlerDeps {
   readonly logger: Logger;
   readonly inboundBridge: (trunkMaxDurationS: number | null) => BridgeSettings;
   readonly outboundBridge: (trunkMaxDurationS: number | null) => OutboundBridgeSettings;
+  readonly transfer: TransferDeps;
   readonly retryAfterS: number;
   /** true while the edge drains for shutdown: new calls get 503 */
   readonly draining: () => boolean;
@@ -71,7 +73,11 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
       return {
         lease: outcome.lease,
         info: callInfo(view, 'outbound', plan.callerNumber.workspace_id, plan.trunk, plan.callerNumber.id, plan.callerNumber.telephony, plan.agent.id, plan.callerNumber.phone_number, plan.destination.e164),
-        bridge: (session, callLog) => bridgeOutbound(deps.srf, req, res, plan, session, deps.outboundBridge(plan.trunk.max_call_duration_s), callLog),
+        bridge: (session, callLog) =>
+          bridgeOutbound(deps.srf, req, res, plan, session, {
+            ...deps.outboundBridge(plan.trunk.max_call_duration_s),
+            onRefer: transferHandler(deps.transfer, { session, agentId: plan.agent.id, callerE164: plan.callerNumber.phone_number, log: callLog }),
+          }, callLog),
       };
     }
     const outcome = await evaluateInbound(view, deps.inbound);
@@ -83,7 +89,12 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
     return {
       lease: outcome.lease,
       info: callInfo(view, 'inbound', plan.number.workspace_id, plan.trunk, plan.number.id, plan.number.telephony, plan.targets[0]?.agent.id ?? null, plan.caller.e164 ?? plan.caller.raw, plan.did.e164),
-      bridge: (session, callLog) => bridgeInbound(deps.srf, req, res, plan, session, deps.inboundBridge(plan.trunk.max_call_duration_s), callLog),
+      bridge: (session, callLog) =>
+        bridgeInbound(deps.srf, req, res, plan, session, {
+          ...deps.inboundBridge(plan.trunk.max_call_duration_s),
+          // a transfer shows the called number as caller ID: a number of the agent's workspace
+          onRefer: transferHandler(deps.transfer, { session, agentId: plan.targets[0]!.agent.id, callerE164: plan.number.phone_number, log: callLog }),
+        }, callLog),
     };
   };
 

@@ -6,6 +6,16 @@ export type EntityKind = 'trunk' | 'agent' | 'number';
 
 export interface RedisKeys {
   readonly prefix: string;
+  /** Billing event stream (name from billing.stream). */
+  billingStream(name: string): string;
+  /** Hash of the event types of one call already appended (field = event type), with a TTL. */
+  billingSeen(callId: string): string;
+  /** Hash of one owner's (instance + boot) answered calls not yet ended: call id -> call.answered JSON. */
+  billingOpen(owner: string): string;
+  /** Hash of owner -> last heartbeat (ms): the registry of owners that may hold open calls. */
+  readonly billingHeartbeats: string;
+  /** Liveness key of one owner, refreshed with a TTL while the owner runs. */
+  billingAlive(owner: string): string;
   trunk(id: string): string;
   agent(id: string): string;
   /** Number record, keyed by E.164: the call path reads it in one GET. */
@@ -29,6 +39,11 @@ export interface RedisKeys {
 export function redisKeys(prefix: string): RedisKeys {
   return {
     prefix,
+    billingStream: (name) => `${prefix}${name}`,
+    billingSeen: (callId) => `${prefix}billing:seen:${callId}`,
+    billingOpen: (owner) => `${prefix}billing:open:${owner}`,
+    billingHeartbeats: `${prefix}billing:heartbeats`,
+    billingAlive: (owner) => `${prefix}billing:alive:${owner}`,
     trunk: (id) => `${prefix}trunk:${id}`,
     agent: (id) => `${prefix}agent:${id}`,
     number: (e164) => `${prefix}num:${e164}`,

@@ -1,0 +1,246 @@
+import { z } from 'zod';
+import type { CallEnd, CallInfo, EndCause, RejectedAttempt } from '../calls/lifecycle.js';
+import { TELEPHONY_KINDS } from '../domain/model.js';
+import { billableSeconds, type BillingPlan } from './plan.js';
+
+/**
+ * Billing events, schema_version 1. One JSON document per stream entry (field `event`), with
+ * `type` and `idempotency_key` repeated as stream fields for consumers that filter without parsing.
+ *
+ * - `idempotency_key` = `event_id` = `${call_id}:${type}`: at most one event of each type per call;
+ *   consumers dedupe on it (the edge avoids re-appends itself, but delivery is at least once).
+ * - Timestamps are Unix epoch milliseconds.
+ * - Charges: `call.answered.billable_s` is the charge committed at answer (the plan's minimum: 60
+ *   on first-minute plans), so a crash later cannot lose it. `call.ended.billable_s` is the call's
+ *   TOTAL (it includes the minimum). Consumers charge `call.ended.billable_s` when it arrives, and
+ *   `call.answered.billable_s` only for a call whose `call.ended` has not arrived; never their sum.
+ * - Every answered call gets exactly one `call.answered` and one `call.ended`; an edge restart
+ *   closes calls left open with `end_cause: "edge_restart"` and the duration up to the owning
+ *   instance's last heartbeat (`recovered_by` names the instance that closed it).
+ * - Unanswered, cancelled and rejected calls are never charged: `call.ended` with
+ *   `status: "unanswered"` and `billable_s: 0`, or `call.rejected` (no `call.started`).
+ */
+export const SCHEMA_VERSION = 1;
+
+export const EVENT_TYPES = ['call.started', 'call.answered', 'call.ended', 'call.rejected'] as const;
+export type BillingEventType = (typeof EVENT_TYPES)[number];
+
+export const END_CAUSES = [
+  'caller_hangup',
+  'callee_hangup',
+  'max_duration',
+  'shutdown',
+  'cancelled',
+  'failed',
+  'edge_restart',
+  'error',
+] as const satisfies readonly EndCause[];
+// The other direction: every EndCause of the lifecycle is listed above.
+type MissingCause = Exclude<EndCause, (typeof END_CAUSES)[number]>;
+const allCausesListed: MissingCause extends never ? true : never = true;
+void allCausesListed;
+
+const ms = z.number().int().nonnegative();
+const seconds = z.number().int().nonnegative();
+
+export const planSchema = z.object({
+  id: z.string().min(1),
+  rule: z.enum(['first_minute', 'actual']),
+  minimum_s: seconds,
+  increment_s: z.number().int().min(1),
+});
+
+const envelope = {
+  schema_version: z.literal(SCHEMA_VERSION),
+  event_id: z.string().min(1),
+  idempotency_key: z.string().min(1),
+  call_id: z.string().min(1),
+  direction: z.enum(['inbound', 'outbound']),
+  /** when the edge observed what the event reports */
+  occurred_at: ms,
+  /** the edge instance that carried the call */
+  instance_id: z.string().min(1),
+  from: z.string(),
+  to: z.string(),
+};
+
+/** What every event of an admitted call says about it. */
+const callFields = {
+  ...envelope,
+  workspace_id: z.string().min(1),
+  trunk_id: z.string().min(1),
+  trunk_kind: z.enum(['managed', 'byoc']),
+  number_id: z.string().nullable(),
+  agent_id: z.string().nullable(),
+  telephony: z.enum(TELEPHONY_KINDS).nullable(),
+  browser_test: z.boolean(),
+  plan: planSchema,
+  started_at: ms,
+};
+
+export const callStartedSchema = z.object({ type: z.literal('call.started'), ...callFields });
+
+export const callAnsweredSchema = z.object({
+  type: z.literal('call.answered'),
+  ...callFields,
+  answered_at: ms,
+  /** the charge committed at answer: the plan's minimum */
+  billable_s: seconds,
+});
+
+export const callEndedSchema = z.object({
+  type: z.literal('call.ended'),
+  ...callFields,
+  status: z.enum(['answered', 'unanswered']),
+  answered_at: ms.nullable(),
+  ended_at: ms,
+  /** answer to end; 0 when unanswered */
+  duration_ms: ms,
+  /** the call's total charge (includes the minimum of call.answered); 0 when unanswered */
+  billable_s: seconds,
+  end_cause: z.enum(END_CAUSES),
+  /** final SIP status of an unanswered call, else null */
+  sip_status: z.number().int().min(100).max(699).nullable(),
+  /** set only on end_cause edge_restart: the instance that closed the call */
+  recovered_by: z.string().min(1).optional(),
+});
+
+export const callRejectedSchema = z.object({
+  type: z.literal('call.rejected'),
+  ...envelope,
+  status: z.literal('rejected'),
+  /** the stable reject reason code (the one in the Reason / X-Reject-Reason header) */
+  reason: z.string().min(1),
+  /** the SIP status sent, null when the request was dropped unanswered */
+  sip_status: z.number().int().min(100).max(699).nullable(),
+  workspace_id: z.string().nullable(),
+  trunk_id: z.string().nullable(),
+  billable_s: z.literal(0),
+});
+
+export const billingEventSchema = z
+  .discriminatedUnion('type', [callStartedSchema, callAnsweredSchema, callEndedSchema, callRejectedSchema])
+  .superRefine((e, ctx) => {
+    const key = idempotencyKey(e.call_id, e.type);
+    if (e.idempotency_key !== key) ctx.addIssue({ code: 'custom', path: ['idempotency_key'], message: `must be ${key}` });
+    if (e.event_id !== e.idempotency_key) ctx.addIssue({ code: 'custom', path: ['event_id'], message: 'must equal idempotency_key' });
+    if (e.type === 'call.ended') {
+      if (e.status === 'unanswered' && (e.billable_s !== 0 || e.answered_at !== null || e.duration_ms !== 0)) {
+        ctx.addIssue({ code: 'custom', path: ['billable_s'], message: 'an unanswered call has no answer time, no duration and no charge' });
+      }
+      if (e.status === 'answered' && e.answered_at === null) {
+        ctx.addIssue({ code: 'custom', path: ['answered_at'], message: 'an answered call has an answer time' });
+      }
+      if (e.status === 'answered' && e.billable_s < e.plan.minimum_s) {
+        ctx.addIssue({ code: 'custom', path: ['billable_s'], message: 'an answered call is billed at least the plan minimum' });
+      }
+    }
+  });
+
+export type CallStartedEvent = z.infer<typeof callStartedSchema>;
+export type CallAnsweredEvent = z.infer<typeof callAnsweredSchema>;
+export type CallEndedEvent = z.infer<typeof callEndedSchema>;
+export type CallRejectedEvent = z.infer<typeof callRejectedSchema>;
+export type BillingEvent = z.infer<typeof billingEventSchema>;
+
+export function idempotencyKey(callId: string, type: BillingEventType): string {
+  return `${callId}:${type}`;
+}
+
+function ids(callId: string, type: BillingEventType) {
+  const key = idempotencyKey(callId, type);
+  return { schema_version: SCHEMA_VERSION, event_id: key, idempotency_key: key } as const;
+}
+
+function callContext(call: CallInfo, plan: BillingPlan, instanceId: string) {
+  return {
+    call_id: call.callId,
+    direction: call.direction,
+    instance_id: instanceId,
+    from: call.from,
+    to: call.to,
+    workspace_id: call.workspaceId,
+    trunk_id: call.trunkId,
+    trunk_kind: call.trunkKind,
+    number_id: call.numberId,
+    agent_id: call.agentId,
+    telephony: call.telephony,
+    browser_test: call.browserTest,
+    plan,
+    started_at: call.startedAt,
+  };
+}
+
+export function callStarted(call: CallInfo, plan: BillingPlan, instanceId: string): CallStartedEvent {
+  return { type: 'call.started', ...ids(call.callId, 'call.started'), occurred_at: call.startedAt, ...callContext(call, plan, instanceId) };
+}
+
+export function callAnswered(call: CallInfo, plan: BillingPlan, instanceId: string, answeredAt: number): CallAnsweredEvent {
+  return {
+    type: 'call.answered',
+    ...ids(call.callId, 'call.answered'),
+    occurred_at: answeredAt,
+    ...callContext(call, plan, instanceId),
+    answered_at: answeredAt,
+    billable_s: plan.minimum_s,
+  };
+}
+
+export function callEnded(call: CallInfo, plan: BillingPlan, instanceId: string, end: CallEnd): CallEndedEvent {
+  const durationMs = end.answered ? Math.max(0, Math.round(end.durationMs)) : 0;
+  return {
+    type: 'call.ended',
+    ...ids(call.callId, 'call.ended'),
+    occurred_at: end.endedAt,
+    ...callContext(call, plan, instanceId),
+    status: end.answered ? 'answered' : 'unanswered',
+    answered_at: end.answered ? end.endedAt - durationMs : null,
+    ended_at: end.endedAt,
+    duration_ms: durationMs,
+    billable_s: end.answered ? billableSeconds(durationMs, plan) : 0,
+    end_cause: end.cause,
+    sip_status: end.answered ? null : (end.status ?? null),
+  };
+}
+
+/**
+ * The call.ended of an answered call whose instance died: the duration runs up to the owner's
+ * last heartbeat (never before the answer).
+ */
+export function callEndedByRecovery(answered: CallAnsweredEvent, lastHeartbeat: number | null, recoveredBy: string): CallEndedEvent {
+  const endedAt = Math.max(answered.answered_at, lastHeartbeat ?? answered.answered_at);
+  const durationMs = endedAt - answered.answered_at;
+  const { type: _type, event_id: _id, idempotency_key: _key, occurred_at: _at, billable_s: _b, ...context } = answered;
+  return {
+    ...context,
+    type: 'call.ended',
+    ...ids(answered.call_id, 'call.ended'),
+    occurred_at: endedAt,
+    status: 'answered',
+    ended_at: endedAt,
+    duration_ms: durationMs,
+    billable_s: billableSeconds(durationMs, answered.plan),
+    end_cause: 'edge_restart',
+    sip_status: null,
+    recovered_by: recoveredBy,
+  };
+}
+
+export function callRejected(attempt: RejectedAttempt, instanceId: string): CallRejectedEvent {
+  return {
+    type: 'call.rejected',
+    ...ids(attempt.callId, 'call.rejected'),
+    occurred_at: attempt.at,
+    call_id: attempt.callId,
+    direction: attempt.direction,
+    instance_id: instanceId,
+    from: attempt.from,
+    to: attempt.to,
+    status: 'rejected',
+    reason: attempt.reason,
+    sip_status: attempt.status,
+    workspace_id: attempt.workspaceId,
+    trunk_id: attempt.trunkId,
+    billable_s: 0,
+  };
+}

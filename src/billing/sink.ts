@@ -1,0 +1,262 @@
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { RedisKeys } from '../stores/keys.js';
+import type { RedisClient } from '../stores/redis.js';
+import { APPEND_LUA, APPEND_RESULTS, RETIRE_LUA } from './scripts.js';
+import type { SinkOp } from './sinkOp.js';
+import type { Spool } from './spool.js';
+
+export interface SinkOptions {
+  /** full Redis key of the stream */
+  readonly stream: string;
+  /** XADD MAXLEN ~ cap; 0 = no trimming */
+  readonly maxlen: number;
+  readonly dedupeTtlMs: number;
+  readonly batchSize: number;
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+}
+
+/** What Redis said about one op (see APPEND_LUA), or an error. */
+export type AppendResult = number | Error;
+
+interface BillingCommands {
+  sipEdgeBillingAppend(...args: (string | number)[]): Promise<number>;
+  sipEdgeBillingRetire(...args: string[]): Promise<number>;
+}
+
+const RESULT_LABEL: Readonly<Record<number, string>> = {
+  [APPEND_RESULTS.appended]: 'appended',
+  [APPEND_RESULTS.duplicate]: 'duplicate',
+  [APPEND_RESULTS.closed]: 'superseded',
+  [APPEND_RESULTS.ownerAlive]: 'owner_alive',
+};
+
+/**
+ * The billing event sink: `enqueue` is synchronous and O(1) (the SIP path never waits on Redis);
+ * one background pump appends queued ops to the Redis stream in order, in pipelined batches.
+ * When Redis fails, the queue goes to the local spool and the pump retries with exponential
+ * backoff (and at once when the connection is ready again), replaying the spool in order before
+ * anything newer. Nothing is dropped: ops leave the queue or the spool only when Redis answered.
+ */
+export class StreamSink {
+  private readonly queue: SinkOp[] = [];
+  private pumping = false;
+  private scheduled = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private delayMs: number;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: RedisKeys,
+    private readonly options: SinkOptions,
+    private readonly spool: Spool,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {
+    this.delayMs = options.retryMinMs;
+    redis.defineCommand('sipEdgeBillingAppend', { numberOfKeys: 5, lua: APPEND_LUA });
+    redis.defineCommand('sipEdgeBillingRetire', { numberOfKeys: 3, lua: RETIRE_LUA });
+    redis.on('ready', () => this.retryNow());
+  }
+
+  /** Queues an op; returns at once. */
+  enqueue(op: SinkOp): void {
+    this.queue.push(op);
+    this.kick();
+  }
+
+  /** Events not yet in Redis (memory queue + spool). */
+  get backlog(): number {
+    return this.queue.length + this.spool.pending;
+  }
+
+  /** Resolves true once everything queued or spooled is in Redis, false after timeoutMs. */
+  flush(timeoutMs: number): Promise<boolean> {
+    if (this.backlog === 0 && !this.pumping) return Promise.resolve(true);
+    this.retryNow();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.idleWaiters.push(done);
+    });
+  }
+
+  /** Stops the pump; whatever is still queued goes to the spool for the next run. */
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.spill();
+    this.spool.close();
+  }
+
+  /** Runs ops now, pipelined, without queueing (recovery); errors are returned per op. */
+  async run(ops: readonly SinkOp[]): Promise<AppendResult[]> {
+    const pipeline = this.redis.pipeline() as unknown as BillingCommands & { exec(): Promise<[Error | null, unknown][] | null> };
+    for (const op of ops) void pipeline.sipEdgeBillingAppend(...this.args(op));
+    let replies: [Error | null, unknown][] | null;
+    try {
+      replies = await pipeline.exec();
+    } catch (err) {
+      return ops.map(() => err as Error);
+    }
+    return ops.map((op, i) => {
+      const [err, value] = replies?.[i] ?? [new Error('no reply'), null];
+      if (err) return err;
+      const result = Number(value);
+      this.metrics.billingEvents.inc({ type: op.event.type, result: RESULT_LABEL[result] ?? 'unknown' });
+      if (result === APPEND_RESULTS.closed) {
+        this.logger.warn({ callId: op.event.call_id, type: op.event.type }, 'billing: call already closed by another instance (edge_restart), call.ended not appended again');
+      }
+      return result;
+    });
+  }
+
+  /** Forgets an owner without open calls (registry entry and liveness key). */
+  async retire(owner: string): Promise<boolean> {
+    const commands = this.redis as unknown as BillingCommands;
+    return (
+      (await commands.sipEdgeBillingRetire(this.keys.billingOpen(owner), this.keys.billingHeartbeats, this.keys.billingAlive(owner), owner)) === 1
+    );
+  }
+
+  private args(op: SinkOp): (string | number)[] {
+    const e = op.event;
+    return [
+      this.options.stream,
+      this.keys.billingSeen(e.call_id),
+      this.keys.billingOpen(op.owner),
+      this.keys.billingHeartbeats,
+      this.keys.billingAlive(op.owner),
+      e.type,
+      e.idempotency_key,
+      JSON.stringify(e),
+      op.mode,
+      e.call_id,
+      this.options.maxlen,
+      this.options.dedupeTtlMs,
+      op.owner,
+      e.occurred_at,
+      op.force ? '1' : '0',
+    ];
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.retryTimer) {
+      // Redis is failing: keep new events on disk rather than in memory, off the caller's stack.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          if (this.retryTimer) this.spill();
+        });
+      }
+      return;
+    }
+    if (this.pumping || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.pump();
+    });
+  }
+
+  /** Tries Redis now (e.g. to replay a spool adopted at start). */
+  resume(): void {
+    this.retryNow();
+  }
+
+  private retryNow(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.kick();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping || this.stopped) return;
+    this.pumping = true;
+    try {
+      while (!this.stopped) {
+        const ok = this.spool.pending > 0 ? await this.replaySpool() : await this.sendQueue();
+        if (ok === null) break; // nothing left
+        if (!ok) {
+          this.spill();
+          this.scheduleRetry();
+          return;
+        }
+        this.delayMs = this.options.retryMinMs;
+      }
+    } catch (err) {
+      // A spool (disk) failure: events stay in memory and are tried again.
+      this.logger.error({ err }, 'billing: spool failed; events kept in memory');
+      this.scheduleRetry();
+      return;
+    } finally {
+      this.pumping = false;
+    }
+    if (this.backlog === 0) for (const w of this.idleWaiters.splice(0)) w();
+    else this.kick();
+  }
+
+  /** true = a batch went through, false = Redis failed, null = queue empty. */
+  private async sendQueue(): Promise<boolean | null> {
+    if (this.queue.length === 0) return null;
+    const ops = this.queue.slice(0, this.options.batchSize);
+    const done = this.countDone(ops, await this.run(ops));
+    this.queue.splice(0, done);
+    return done === ops.length;
+  }
+
+  private async replaySpool(): Promise<boolean | null> {
+    this.spill(); // the memory queue is newer than the spool: keep the order
+    const batch = this.spool.read(this.options.batchSize);
+    if (!batch) return null;
+    const done = this.countDone(batch.ops, await this.run(batch.ops));
+    batch.commit(done);
+    if (done === batch.ops.length && this.spool.pending === 0) this.logger.info('billing: spool replayed');
+    return done === batch.ops.length;
+  }
+
+  /** How many ops from the start Redis took (an op after a failed one is retried, even if it went through). */
+  private countDone(ops: readonly SinkOp[], results: readonly AppendResult[]): number {
+    const failed = results.findIndex((r) => r instanceof Error);
+    if (failed < 0) return ops.length;
+    this.metrics.billingAppendFailures.inc();
+    const err = results[failed] as Error;
+    this.logger.warn({ err: { message: err.message }, pending: this.backlog, retryInMs: this.delayMs }, 'billing: append to Redis failed, spooling');
+    return failed;
+  }
+
+  private spill(): void {
+    if (this.queue.length === 0) return;
+    const ops = this.queue.splice(0);
+    try {
+      this.spool.append(ops);
+      this.metrics.billingSpooled.inc(ops.length);
+    } catch (err) {
+      this.queue.unshift(...ops);
+      this.logger.error({ err, events: ops.length }, 'billing: cannot write the spool; events kept in memory');
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retryTimer) return;
+    const delay = this.delayMs;
+    this.delayMs = Math.min(this.options.retryMaxMs, this.delayMs * 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, delay);
+    this.retryTimer.unref();
+  }
+}
