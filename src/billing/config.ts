@@ -55,7 +55,7 @@ export const billingConfigSchema = z
     /** An instance whose liveness key is this old is dead: its open calls are closed by others. */
     liveness_ttl_s: z.coerce.number().int().min(2).max(3600).default(20),
     /** How long the edge remembers an appended idempotency key, to skip re-appends on retry or replay. */
-    dedupe_ttl_s: z.coerce.number().int().min(60).default(6 * 3600),
+    dedupe_ttl_s: z.coerce.number().int().min(60).default(3600),
     /** Local directory of the spool that keeps events while Redis cannot take them. */
     spool_dir: z.string().min(1).default('.run/billing-spool'),
     /** Events per Redis round trip. */

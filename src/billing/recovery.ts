@@ -1,7 +1,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RedisKeys } from '../stores/keys.js';
-import type { RedisClient } from '../stores/redis.js';
+import { whenReady, type RedisClient } from '../stores/redis.js';
 import { callAnsweredSchema, callEndedByRecovery } from './events.js';
 import { APPEND_RESULTS } from './scripts.js';
 import type { StreamSink } from './sink.js';
@@ -65,6 +65,7 @@ export class OpenCallRecovery {
   /** Heartbeat, then recovery; errors are logged (the next tick tries again). */
   async tick(): Promise<number> {
     try {
+      await whenReady(this.redis, this.options.heartbeatIntervalMs);
       await this.heartbeat();
       return await this.recover();
     } catch (err) {

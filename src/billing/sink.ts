@@ -65,7 +65,8 @@ export class StreamSink {
   /** Queues an op; returns at once. */
   enqueue(op: SinkOp): void {
     this.queue.push(op);
-    this.kick();
+    if (this.stopped) this.spill(); // a late event after stop(): kept for the next start
+    else this.kick();
   }
 
   /** Events not yet in Redis (memory queue + spool). */
@@ -233,7 +234,10 @@ export class StreamSink {
     if (failed < 0) return ops.length;
     this.metrics.billingAppendFailures.inc();
     const err = results[failed] as Error;
-    this.logger.warn({ err: { message: err.message }, pending: this.backlog, retryInMs: this.delayMs }, 'billing: append to Redis failed, spooling');
+    const fields = { err: { message: err.message }, pending: this.backlog, retryInMs: this.delayMs, redis: this.redis.status };
+    // Not connected yet (start-up, reconnecting) is routine; a failure on a ready connection is not.
+    if (this.redis.status === 'ready') this.logger.warn(fields, 'billing: append to Redis failed, spooling');
+    else this.logger.info(fields, 'billing: Redis not connected, spooling');
     return failed;
   }
 

@@ -14,6 +14,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import type { SinkOp } from './sinkOp.js';
@@ -34,7 +35,10 @@ export interface SpoolBatch {
 }
 
 const READ_CHUNK = 1 << 20;
-const FILE = /\.(\d+)(\.a[\d-]+)?\.jsonl$/;
+/** `<instance>.<pid>.<boot>.jsonl`, adopted ones `<instance>.<pid>.<boot>.a<ms>-<n>.jsonl` */
+const FILE = /\.(\d+)\.([a-z0-9]+)(?:\.a[\d-]+)?\.jsonl$/;
+/** `<pid>.<boot>` of the spools open in this process: never adopted by a sibling. */
+const LIVE = new Set<string>();
 
 function pidAlive(pid: number): boolean {
   try {
@@ -54,17 +58,19 @@ function countLines(path: string, from: number): number {
 
 /**
  * An append-only local spool (JSON lines) for billing events Redis could not take, replayed in
- * order. Each process writes `<instance>.<pid>.jsonl` in the spool directory, with a sidecar
+ * order. Each spool writes `<instance>.<pid>.<boot>.jsonl` in the spool directory, with a sidecar
  * `.offset` file recording how far it has been replayed. On open, files of processes that no longer
- * run (a previous life of this edge, or one that crashed) are adopted by an atomic rename, so
- * exactly one process replays them; they are replayed before anything new. The spool dir must be
- * local to one host (pids are checked with kill(pid, 0)) and should survive restarts.
+ * run (a previous life of this edge, or one that crashed; a file of this very pid that no open spool
+ * of this process owns: a restarted container) are adopted by an atomic rename, so exactly one
+ * process replays them; they are replayed before anything new. The spool dir must be local to one
+ * host (pids are checked with kill(pid, 0)) and should survive restarts of the process.
  */
 export class Spool {
   private readonly segments: Segment[] = [];
   private readonly ownPath: string;
   private fd: number | null = null;
   private total = 0;
+  private readonly boot: string;
 
   constructor(
     private readonly dir: string,
@@ -73,7 +79,9 @@ export class Spool {
     private readonly onSize: (pending: number) => void = () => undefined,
   ) {
     const safe = instanceId.replace(/[^A-Za-z0-9_-]/g, '_');
-    this.ownPath = join(dir, `${safe}.${process.pid}.jsonl`);
+    this.boot = `${process.pid}.${randomBytes(4).toString('hex')}`;
+    this.ownPath = join(dir, `${safe}.${this.boot}.jsonl`);
+    LIVE.add(this.boot);
   }
 
   /** Creates the directory and adopts orphaned spool files; returns how many events they hold. */
@@ -82,7 +90,7 @@ export class Spool {
     const found = readdirSync(this.dir)
       .map((name) => ({ name, m: FILE.exec(name) }))
       .filter((f): f is { name: string; m: RegExpExecArray } => f.m !== null)
-      .filter((f) => Number(f.m[1]) === process.pid || !pidAlive(Number(f.m[1])))
+      .filter((f) => (Number(f.m[1]) === process.pid ? !LIVE.has(`${f.m[1]}.${f.m[2]}`) : !pidAlive(Number(f.m[1]))))
       .map((f) => ({ name: f.name, mtime: statSync(join(this.dir, f.name)).mtimeMs }))
       .sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name));
     let adopted = 0;
@@ -182,10 +190,11 @@ export class Spool {
     }
   }
 
-  /** Closes the file descriptor; what is left stays on disk for the next run. */
+  /** Closes the file descriptor; what is left stays on disk for the next run (or a sibling's open()). */
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    LIVE.delete(this.boot);
   }
 
   /** Up to max whole lines from the segment's offset; `torn` = bytes of a final partial line of a dead writer. */
