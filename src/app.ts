@@ -4,6 +4,7 @@ import type { Config } from './config/schema.js';
 import { createAdminServer } from './admin/server.js';
 import { registerRouteTest } from './admin/routes/routeTest.js';
 import { ActiveCalls } from './calls/activeCalls.js';
+import { createBilling } from './billing/index.js';
 import { CallLifecycle } from './calls/lifecycle.js';
 import { registerActiveCalls } from './admin/routes/calls.js';
 import { registerWorkspaceLimits, registerWorkspaceOutbound } from './admin/routes/workspaces.js';
@@ -61,6 +62,8 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
   const srf = new Srf();
   const drachtio = new DrachtioConnection(srf, config.drachtio, metrics, logger);
   const lifecycle = new CallLifecycle((err, event) => logger.error({ err, event }, 'call lifecycle listener failed'));
+  const billing = createBilling({ config, metrics, logger: logger.child({ component: 'billing' }) });
+  lifecycle.attach(billing.listener);
   const activeCalls = new ActiveCalls();
   let draining = false;
   let storeReady = false;
@@ -181,6 +184,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
           await store.start();
           storeReady = true;
           logger.info('route store ready');
+          await billing.start();
           return;
         } catch (err) {
           logger.warn({ err: { message: (err as Error).message } }, 'waiting for Redis');
@@ -199,6 +203,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       limiter.stop();
       drachtio.stop();
       await admin.close();
+      await billing.stop();
       redis.disconnect();
       subscriber.disconnect();
     },

@@ -72,7 +72,14 @@ export class DrachtioConnection {
   stop(): void {
     this.srf.removeAllListeners('connect');
     if (this.server) this.server.close();
-    else this.srf.disconnect();
+    else {
+      try {
+        this.srf.disconnect();
+      } catch (err) {
+        // drachtio-srf asserts when it never had a connection: nothing to close then.
+        this.logger.debug({ err: { message: (err as Error).message } }, 'drachtio disconnect before any connection');
+      }
+    }
     this.set('disconnected', 'stopped');
   }
 
