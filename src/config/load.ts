@@ -18,6 +18,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   LOG_LEVEL: 'log_level',
   INSTANCE_ID: 'instance_id',
   VOICEMAIL_URI: 'sip.voicemail_uri',
+  SIP_NONCE_SECRET: 'sip.nonce_secret',
   BILLING_STREAM: 'billing.stream',
   BILLING_SPOOL_DIR: 'billing.spool_dir',
 };

@@ -74,11 +74,6 @@ export function createMetrics() {
       help: 'Billing events waiting in the local spool for Redis',
       registers: [registry],
     }),
-    billingDeadLetters: new Counter({
-      name: 'sip_edge_billing_dead_letter_events_total',
-      help: 'Billing events Redis refused again and again (not a connection problem), moved to the dead-letter file',
-      registers: [registry],
-    }),
     billingRecoveredCalls: new Counter({
       name: 'sip_edge_billing_recovered_calls_total',
       help: 'Answered calls of dead instances (or of this instance before a restart) closed with call.ended cause edge_restart',

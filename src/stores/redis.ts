@@ -28,8 +28,10 @@ export function createRedis(config: Config['redis'], purpose: string): RedisClie
   switch (config.mode) {
     case 'standalone':
       return new Redis(config.url, common);
-    case 'sentinel':
-      return new Redis({ ...common, sentinels: config.nodes.map(hostPort), name: config.sentinel_name });
+    case 'sentinel': {
+      const db = Number(url.pathname.replace('/', '') || 0);
+      return new Redis({ ...common, sentinels: config.nodes.map(hostPort), name: config.sentinel_name, db });
+    }
     case 'cluster':
       return new Cluster(config.nodes.map(hostPort), { redisOptions: common, enableOfflineQueue: false });
     default: {
