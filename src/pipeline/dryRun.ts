@@ -4,7 +4,7 @@ import { rejectSpec } from './reasons.js';
 import type { CidrMatcher } from '../domain/cidr.js';
 import { evaluateInbound, type InboundPipelineDeps } from './inbound.js';
 import { evaluateOutbound, type OutboundPipelineDeps } from './outbound.js';
-import type { SipRequestView } from './types.js';
+import { reject, type Refusal, type SipRequestView } from './types.js';
 
 export const routeTestRequestSchema = z.strictObject({
   direction: z.enum(['inbound', 'outbound']).default('inbound'),
@@ -87,34 +87,29 @@ export async function routeTest(input: RouteTestRequest, deps: RouteTestDeps): P
       },
     };
   }
+  return refusalResult(outcome, outcome.step, outcome.trunk?.id ?? null);
+}
+
+/** What the dry run says of a refusal: the decision, the step, the reason and its SIP status. */
+function refusalResult(refusal: Refusal, step: string, trunkId: string | null): RouteTestResult {
   return {
-    decision: outcome.kind,
-    step: outcome.step,
-    reason: outcome.reason,
-    status: outcome.kind === 'drop' ? null : rejectSpec(outcome.reason).status,
-    detail: outcome.detail,
-    trunk_id: outcome.trunk?.id ?? null,
+    decision: refusal.kind,
+    step,
+    reason: refusal.reason,
+    status: refusal.kind === 'drop' ? null : rejectSpec(refusal.reason).status,
+    detail: refusal.detail,
+    trunk_id: trunkId,
     route: null,
+    outbound: null,
   };
 }
 
 async function outboundTest(view: SipRequestView, deps: RouteTestDeps): Promise<RouteTestResult> {
-  const base = { route: null, outbound: null };
   if (!deps.agentSources.match(view.sourceAddress)) {
-    return { ...base, decision: 'reject', step: 'source', reason: 'source_not_agent', status: rejectSpec('source_not_agent').status, detail: `${view.sourceAddress} is not in sip.agent_cidrs`, trunk_id: null };
+    return refusalResult(reject('source_not_agent', `${view.sourceAddress} is not in sip.agent_cidrs`), 'source', null);
   }
   const outcome = await evaluateOutbound(view, deps.outbound, { dryRun: true });
-  if (outcome.kind !== 'accept') {
-    return {
-      ...base,
-      decision: outcome.kind,
-      step: outcome.step,
-      reason: outcome.reason,
-      status: outcome.kind === 'drop' ? null : rejectSpec(outcome.reason).status,
-      detail: outcome.detail,
-      trunk_id: outcome.trunk?.id ?? null,
-    };
-  }
+  if (outcome.kind !== 'accept') return refusalResult(outcome, outcome.step, outcome.trunk?.id ?? null);
   const { plan } = outcome;
   return {
     decision: 'accept',

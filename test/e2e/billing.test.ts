@@ -2,30 +2,19 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { describeE2E, startDrachtio, type DrachtioServer } from '../helpers/drachtioServer.js';
 import { finalResponse, header, runSippUac, sentRequests, withSippUas } from '../helpers/sipp.js';
 import { ofCall, readBillingEvents } from './support/billingStream.js';
-import { startEdge, type RunningEdge } from './support/edge.js';
+import { useEdge } from './support/fixture.js';
 import { spawnEdge } from './support/edgeProcess.js';
-import { freshNumber, freshSource, World } from './support/world.js';
+import { freshNumber, freshSource } from './support/world.js';
 
 const callIdOf = (messages: Parameters<typeof sentRequests>[0]): string => header(sentRequests(messages, 'INVITE')[0], 'Call-ID') ?? '';
 
 /** BRIEF "Billing events": first-minute rule, no charge without answer, exactly once across kill -9. */
 describeE2E('billing events end to end', () => {
   describe('one edge', () => {
-    let drachtio: DrachtioServer;
-    let edge: RunningEdge;
-    let world: World;
-    beforeAll(async () => {
-      drachtio = await startDrachtio();
-      edge = await startEdge(drachtio, inject('redisUrl'));
-      world = new World(edge);
-    });
-    afterAll(async () => {
-      await edge?.stop();
-      await drachtio?.stop();
-    });
+    const fx = useEdge();
 
     const events = async (callId: string) => {
-      return ofCall(await readBillingEvents(inject('redisUrl'), edge.config.redis.key_prefix), callId);
+      return ofCall(await readBillingEvents(inject('redisUrl'), fx.edge.config.redis.key_prefix), callId);
     };
 
     it.each([
@@ -33,8 +22,8 @@ describeE2E('billing events end to end', () => {
       ['BYOC trunk: actual duration', 'byoc', 3],
     ] as const)('a 3 s answered call on a %s', async (_what, kind, billable) => {
       await withSippUas({ scenario: 'uas-agent-answer' }, async (agent) => {
-        const r = await world.route({ agentUri: agent.uri, trunk: { kind } });
-        const carrier = await runSippUac({ scenario: 'uac-carrier-answered', target: `127.0.0.1:${drachtio.sipPort}`, sourceIp: r.source, service: r.number.phone_number, keys: { hold: '2800' } });
+        const r = await fx.world.route({ agentUri: agent.uri, trunk: { kind } });
+        const carrier = await runSippUac({ scenario: 'uac-carrier-answered', target: `127.0.0.1:${fx.drachtio.sipPort}`, sourceIp: r.source, service: r.number.phone_number, keys: { hold: '2800' } });
         expect(finalResponse(carrier.messages)?.status).toBe(200);
         const callId = callIdOf(carrier.messages);
         await expect.poll(async () => (await events(callId)).map((e) => e.type), { timeout: 3000 }).toEqual(['call.started', 'call.answered', 'call.ended']);
@@ -48,22 +37,22 @@ describeE2E('billing events end to end', () => {
     });
 
     it('charges nothing for an unanswered, a cancelled or a rejected call', async () => {
-      const target = `127.0.0.1:${drachtio.sipPort}`;
+      const target = `127.0.0.1:${fx.drachtio.sipPort}`;
       await withSippUas({ scenario: 'uas-agent-busy' }, async (busy) => {
-        const r = await world.route({ agentUri: busy.uri });
+        const r = await fx.world.route({ agentUri: busy.uri });
         const unanswered = await runSippUac({ scenario: 'uac-carrier-486', target, sourceIp: r.source, service: r.number.phone_number });
         const id = callIdOf(unanswered.messages);
         await expect.poll(async () => (await events(id)).map((e) => e.type), { timeout: 3000 }).toEqual(['call.started', 'call.ended']);
         expect((await events(id))[1]).toMatchObject({ billable_s: 0, status: 'unanswered', sip_status: 486 });
       });
       await withSippUas({ scenario: 'uas-agent-noanswer' }, async (ringing) => {
-        const r = await world.route({ agentUri: ringing.uri });
+        const r = await fx.world.route({ agentUri: ringing.uri });
         const cancelled = await runSippUac({ scenario: 'uac-carrier-cancel', target, sourceIp: r.source, service: r.number.phone_number });
         const id = callIdOf(cancelled.messages);
         await expect.poll(async () => (await events(id)).map((e) => e.type), { timeout: 3000 }).toEqual(['call.started', 'call.ended']);
         expect((await events(id))[1]).toMatchObject({ billable_s: 0, end_cause: 'cancelled' });
       });
-      const r = await world.route({ agentUri: 'sip:agent@127.0.0.1:9' });
+      const r = await fx.world.route({ agentUri: 'sip:agent@127.0.0.1:9' });
       const rejected = await runSippUac({ scenario: 'uac-carrier-404', target, sourceIp: r.source, service: freshNumber() });
       const id = callIdOf(rejected.messages);
       await expect.poll(async () => (await events(id)).map((e) => e.type), { timeout: 3000 }).toEqual(['call.rejected']);

@@ -4,63 +4,42 @@ import { finalResponse, header, receivedResponses, runSippUac, startSippUas, wit
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
 import { exampleSdpOffer, sendTlsInvite } from '../helpers/tlsClient.js';
 import { startEdge, type RunningEdge } from './support/edge.js';
+import { useEdge } from './support/fixture.js';
 import { spawnEdge, type EdgeProcess } from './support/edgeProcess.js';
 import { freshNumber, freshSource, World } from './support/world.js';
 
 /** Protection and operations (issue: limits, scanners, outages, draining), end to end. */
 describeE2E('operations end to end', () => {
   describe('silent drops', () => {
-    let drachtio: DrachtioServer;
-    let edge: RunningEdge;
-    let world: World;
-    beforeAll(async () => {
-      drachtio = await startDrachtio();
-      edge = await startEdge(drachtio, inject('redisUrl'), { sip: { silent_drop_unknown_sources: true } });
-      world = new World(edge);
-    });
-    afterAll(async () => {
-      await edge?.stop();
-      await drachtio?.stop();
-    });
+    const fx = useEdge({ sip: { silent_drop_unknown_sources: true } });
 
     it('answers nothing to an unknown source when silentDrop is configured', async () => {
-      const carrier = await runSippUac({ scenario: 'uac-carrier-silence', target: `127.0.0.1:${drachtio.sipPort}`, sourceIp: '127.0.0.251', service: '15550001001', keys: { silence: '1500' } });
+      const carrier = await runSippUac({ scenario: 'uac-carrier-silence', target: `127.0.0.1:${fx.drachtio.sipPort}`, sourceIp: '127.0.0.251', service: '15550001001', keys: { silence: '1500' } });
       expect(carrier.exitCode).toBe(0);
       expect(finalResponse(carrier.messages)).toBeUndefined();
       expect(receivedResponses(carrier.messages).every((m) => m.status === 100)).toBe(true);
     });
 
     it('answers nothing to a scanner User-Agent, even from a trunk address', async () => {
-      const r = await world.route({ agentUri: 'sip:agent@127.0.0.1:9' });
-      const scanner = await runSippUac({ scenario: 'uac-scanner-silence', target: `127.0.0.1:${drachtio.sipPort}`, sourceIp: r.source, service: r.number.phone_number, keys: { silence: '1500' } });
+      const r = await fx.world.route({ agentUri: 'sip:agent@127.0.0.1:9' });
+      const scanner = await runSippUac({ scenario: 'uac-scanner-silence', target: `127.0.0.1:${fx.drachtio.sipPort}`, sourceIp: r.source, service: r.number.phone_number, keys: { silence: '1500' } });
       expect(scanner.exitCode).toBe(0);
       expect(finalResponse(scanner.messages)).toBeUndefined();
     });
   });
 
   describe('limits under load', () => {
-    let drachtio: DrachtioServer;
-    let edge: RunningEdge;
-    let world: World;
-    beforeAll(async () => {
-      drachtio = await startDrachtio();
-      edge = await startEdge(drachtio, inject('redisUrl'));
-      world = new World(edge);
-    });
-    afterAll(async () => {
-      await edge?.stop();
-      await drachtio?.stop();
-    });
+    const fx = useEdge();
 
     it('holds a calls-per-second limit within 10% under SIPp at twice the limit', async () => {
       const limit = 10;
       const rate = 2 * limit;
       const calls = 80; // 4 s of offered load
       await withSippUas({ scenario: 'uas-agent-answer' }, async (agent) => {
-        const r = await world.route({ agentUri: agent.uri, trunk: { limits: { max_cps: limit } } });
+        const r = await fx.world.route({ agentUri: agent.uri, trunk: { limits: { max_cps: limit } } });
         const carrier = await runSippUac({
           scenario: 'uac-carrier-answered',
-          target: `127.0.0.1:${drachtio.sipPort}`,
+          target: `127.0.0.1:${fx.drachtio.sipPort}`,
           sourceIp: r.source,
           service: r.number.phone_number,
           calls,
@@ -139,28 +118,17 @@ describeE2E('operations end to end', () => {
   });
 
   describe('drachtio-server restart', () => {
-    let drachtio: DrachtioServer;
-    let edge: RunningEdge;
-    let world: World;
-    beforeAll(async () => {
-      drachtio = await startDrachtio();
-      edge = await startEdge(drachtio, inject('redisUrl'));
-      world = new World(edge);
-    });
-    afterAll(async () => {
-      await edge?.stop();
-      await drachtio?.stop();
-    });
+    const fx = useEdge();
 
     it('reconnects by itself and takes calls again within 5 s', async () => {
       await withSippUas({ scenario: 'uas-agent-answer' }, async (agent) => {
-        const r = await world.route({ agentUri: agent.uri });
-        await drachtio.kill();
-        await expect.poll(() => edge.app.drachtio.state, { timeout: 5000 }).toBe('disconnected');
-        await drachtio.start();
+        const r = await fx.world.route({ agentUri: agent.uri });
+        await fx.drachtio.kill();
+        await expect.poll(() => fx.edge.app.drachtio.state, { timeout: 5000 }).toBe('disconnected');
+        await fx.drachtio.start();
         const restarted = Date.now();
-        await expect.poll(() => edge.app.drachtio.state, { timeout: 5000, interval: 50 }).toBe('connected');
-        const carrier = await runSippUac({ scenario: 'uac-carrier-answered', target: `127.0.0.1:${drachtio.sipPort}`, sourceIp: r.source, service: r.number.phone_number });
+        await expect.poll(() => fx.edge.app.drachtio.state, { timeout: 5000, interval: 50 }).toBe('connected');
+        const carrier = await runSippUac({ scenario: 'uac-carrier-answered', target: `127.0.0.1:${fx.drachtio.sipPort}`, sourceIp: r.source, service: r.number.phone_number });
         expect(finalResponse(carrier.messages)?.status).toBe(200);
         expect(Date.now() - restarted).toBeLessThan(5000);
       });

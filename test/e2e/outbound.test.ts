@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { parseDigest } from '../../src/domain/digest.js';
-import { describeE2E, startDrachtio, type DrachtioServer } from '../helpers/drachtioServer.js';
+import { describeE2E } from '../helpers/drachtioServer.js';
 import { finalResponse, header, receivedRequests, runSippUac, withSippUas } from '../helpers/sipp.js';
-import { startEdge, type RunningEdge } from './support/edge.js';
-import { freshNumber, World } from './support/world.js';
+import { useEdge } from './support/fixture.js';
+import { freshNumber } from './support/world.js';
 
 const AGENTS = '127.0.3.0/24';
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
@@ -13,34 +13,22 @@ const agentSource = (): string => `127.0.3.${agentHost++}`;
 
 /** BRIEF "Outbound call": an AI agent calls out through the edge to a carrier, end to end. */
 describeE2E('outbound calls end to end', () => {
-  let drachtio: DrachtioServer;
-  let edge: RunningEdge;
-  let world: World;
-
-  beforeAll(async () => {
-    drachtio = await startDrachtio();
-    edge = await startEdge(drachtio, inject('redisUrl'), { sip: { agent_cidrs: [AGENTS] } });
-    world = new World(edge);
-  });
-  afterAll(async () => {
-    await edge?.stop();
-    await drachtio?.stop();
-  });
+  const fx = useEdge({ sip: { agent_cidrs: [AGENTS] } });
 
   /** A managed trunk towards the given carrier URIs, an agent, and a caller ID number of its workspace on that trunk. */
   async function outboundSetup(terminations: { uri: string; priority: number }[], outbound: Record<string, unknown> = {}, workspace = `ws_${agentHost}`) {
-    const trunk = await world.trunk({
+    const trunk = await fx.world.trunk({
       kind: 'managed',
       inbound: { allowed_cidrs: [] },
       outbound: { termination_uris: terminations, allowed_countries: ['GB', 'US'], ...outbound },
     });
-    const agent = await world.agent('sip:agent@127.0.0.1:9', { workspace_id: workspace });
-    const caller = await world.number({ workspace_id: workspace, trunk_id: trunk.id, agent_id: agent.id });
+    const agent = await fx.world.agent('sip:agent@127.0.0.1:9', { workspace_id: workspace });
+    const caller = await fx.world.number({ workspace_id: workspace, trunk_id: trunk.id, agent_id: agent.id });
     return { trunk, agent, caller };
   }
 
   const dial = (scenario: string, destination: string, agentId: string, caller: string, source = agentSource()) =>
-    runSippUac({ scenario, target: `127.0.0.1:${drachtio.sipPort}`, sourceIp: source, service: destination, keys: { caller, agent_id: agentId }, timeoutMs: 20_000 });
+    runSippUac({ scenario, target: `127.0.0.1:${fx.drachtio.sipPort}`, sourceIp: source, service: destination, keys: { caller, agent_id: agentId }, timeoutMs: 20_000 });
 
   it('completes a call to an allowed country with the caller ID the agent owns', async () => {
     await withSippUas({ scenario: 'uas-carrier-answer' }, async (carrier) => {
@@ -67,7 +55,7 @@ describeE2E('outbound calls end to end', () => {
 
   it("applies the workspace's own country list on top of the trunk's", async () => {
     const { agent, caller } = await outboundSetup([{ uri: 'sip:127.0.0.1:9', priority: 10 }], { allowed_countries: ['*'] });
-    const put = await edge.api(`/v1/workspaces/${agent.workspace_id}/outbound`, { method: 'PUT', body: { allowed_countries: ['US'] } });
+    const put = await fx.edge.api(`/v1/workspaces/${agent.workspace_id}/outbound`, { method: 'PUT', body: { allowed_countries: ['US'] } });
     expect(put.status).toBe(200);
     const call = await dial('uac-agent-403', '+442071234567', agent.id, caller.phone_number);
     expect(header(finalResponse(call.messages), 'X-Reject-Reason')).toBe('country_not_allowed');
@@ -75,7 +63,7 @@ describeE2E('outbound calls end to end', () => {
 
   it('refuses a caller ID the workspace does not own with 403 caller_id_not_owned', async () => {
     const { agent } = await outboundSetup([{ uri: 'sip:127.0.0.1:9', priority: 10 }]);
-    const foreign = await world.number({ workspace_id: 'ws_someone_else' });
+    const foreign = await fx.world.number({ workspace_id: 'ws_someone_else' });
     for (const callerId of [foreign.phone_number, freshNumber()]) {
       const call = await dial('uac-agent-403', '+442071234567', agent.id, callerId);
       const final = finalResponse(call.messages);
@@ -146,5 +134,17 @@ describeE2E('outbound calls end to end', () => {
         expect(receivedRequests(second.messages(), 'INVITE')).toHaveLength(0);
       });
     });
+  });
+
+  it('explains outbound decisions in the route-test dry run, with the step that made them', async () => {
+    const { agent, caller, trunk } = await outboundSetup([{ uri: 'sip:127.0.0.1:9', priority: 10 }]);
+    const ask = (body: Record<string, unknown>) => fx.edge.api('/v1/route-test', { body: { direction: 'outbound', ...body } });
+    const ok = await ask({ source_ip: '127.0.3.200', agent_id: agent.id, request_uri: 'sip:+442071234567@edge', from: `<sip:${caller.phone_number}@agents>` });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ decision: 'accept', trunk_id: trunk.id, outbound: { destination: { e164: '+442071234567', country: 'GB' } } });
+    const france = await ask({ source_ip: '127.0.3.200', agent_id: agent.id, request_uri: 'sip:+33142685300@edge', from: `<sip:${caller.phone_number}@agents>` });
+    expect(france.body).toMatchObject({ decision: 'reject', step: 'country', reason: 'country_not_allowed', status: 403 });
+    const outsider = await ask({ source_ip: '127.0.4.9', agent_id: agent.id, request_uri: 'sip:+442071234567@edge' });
+    expect(outsider.body).toMatchObject({ decision: 'reject', step: 'source', reason: 'source_not_agent' });
   });
 });

@@ -1,31 +1,18 @@
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { describeE2E, startDrachtio, type DrachtioServer } from '../helpers/drachtioServer.js';
+import { expect, it } from 'vitest';
+import { describeE2E } from '../helpers/drachtioServer.js';
 import { finalResponse, receivedRequests, runSippUac, withSippUas } from '../helpers/sipp.js';
-import { startEdge, type RunningEdge } from './support/edge.js';
-import { World } from './support/world.js';
+import { useEdge } from './support/fixture.js';
 
 let trunkSeq = 0;
 
 /** REFER from the agent (blind transfer) under the outbound rules, end to end. */
 describeE2E('agent transfers end to end', () => {
-  let drachtio: DrachtioServer;
-  let edge: RunningEdge;
-  let world: World;
-
-  beforeAll(async () => {
-    drachtio = await startDrachtio();
-    edge = await startEdge(drachtio, inject('redisUrl'));
-    world = new World(edge);
-  });
-  afterAll(async () => {
-    await edge?.stop();
-    await drachtio?.stop();
-  });
+  const fx = useEdge();
 
   /** An inbound route whose number's trunk can carry transfers to GB through `targetUri`. */
   const routeWithTransfers = (agentUri: string, targetUri: string) => {
     const id = `trk-xfer-${++trunkSeq}-${Date.now()}`;
-    return world.route({
+    return fx.world.route({
       agentUri,
       trunk: { id, outbound: { termination_uris: [{ uri: targetUri, priority: 10 }], allowed_countries: ['GB'] } },
       number: { trunk_id: id },
@@ -38,7 +25,7 @@ describeE2E('agent transfers end to end', () => {
         const r = await routeWithTransfers(agent.uri, `sip:${target.ip}:${target.port}`);
         const carrier = await runSippUac({
           scenario: 'uac-carrier-transferred',
-          target: `127.0.0.1:${drachtio.sipPort}`,
+          target: `127.0.0.1:${fx.drachtio.sipPort}`,
           sourceIp: r.source,
           service: r.number.phone_number,
           keys: { hold: '1500' },
@@ -65,7 +52,7 @@ describeE2E('agent transfers end to end', () => {
         const r = await routeWithTransfers(agent.uri, `sip:${target.ip}:${target.port}`);
         const carrier = await runSippUac({
           scenario: 'uac-carrier-bye-from-agent',
-          target: `127.0.0.1:${drachtio.sipPort}`,
+          target: `127.0.0.1:${fx.drachtio.sipPort}`,
           sourceIp: r.source,
           service: r.number.phone_number,
           timeoutMs: 20_000,
