@@ -1,0 +1,348 @@
+/**
+ * npm run bench
+ *
+ * In one run on one machine: (a) a bare drachtio-srf B2BUA (bareB2bua.ts) and (b) the full sip-edge
+ * with 1,000,000 numbers in Redis, each behind its own drachtio-server (same config), one after
+ * the other, each driven by SIPp at rising rates to find the highest rate with < 0.1 % failed calls.
+ * Prints both, the ratio b/a, a route-lookup micro-benchmark (cache miss and hit over the 1M
+ * numbers) and the memory per active call. Results in bench/results/bench-<time>/.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseConfig } from '../src/config/load.js';
+import { Catalog } from '../src/stores/catalog.js';
+import { redisKeys } from '../src/stores/keys.js';
+import { createRedis, whenReady } from '../src/stores/redis.js';
+import { freeLoopbackPort } from '../test/helpers/localProcess.js';
+import { cleanup, cleanupMark, onCleanup, runMain } from './lib/cleanup.js';
+import { toCsv } from './lib/csv.js';
+import { lookupBenchmark, type LookupResult } from './lib/lookupBench.js';
+import { describeMachine, machineInfo, timestamp } from './lib/machine.js';
+import { memoryPerCall, type MemoryResult } from './lib/memory.js';
+import { waitForQuiet } from './lib/procStats.js';
+import { formatProfile, summarizeProfileFile, type ProfileSummary } from './lib/profile.js';
+import { renderHtml, stepCharts, type Table } from './lib/report.js';
+import { dialPlan, seedNumbersDirect, seedRoutingThroughCatalog, writeNumbersFile } from './lib/seed.js';
+import { settle, startAgent, startLocalDrachtio, startLocalRedis, type LocalRedis } from './lib/stack.js';
+import { nextRate } from './lib/stats.js';
+import { formatStepLine, runStep, STEP_COLUMNS, stepRow, type StepResult } from './lib/step.js';
+import { ROOT, startBareB2bua, startEdgeProcess, type Runner } from './lib/sut.js';
+
+const USAGE = `npm run bench -- [options]
+  --numbers 1000000        numbers in Redis for the edge (default 1,000,000)
+  --start 100 --step 50    first rate and increment of the search (calls per second)
+  --max 1500               highest rate tried
+  --resolution 25          the search refines until pass and failure are this close
+  --step-seconds 10        seconds of calls per step
+  --hold 1                 seconds each call stays up
+  --lookup-samples 100000  route lookups per pass of the micro-benchmark (0 = skip)
+  --memory-calls 2000      calls held for the memory figure (0 = skip)
+  --only bare|edge         run one side only (no ratio)
+  --runner tsx|dist        edge from src through tsx (default) or dist/main.js (built first)
+  --log-level info         edge log level
+  --profile                V8 CPU profiles of both processes; prints where the time went
+  --out DIR                results directory (default bench/results/bench-<time>)`;
+
+const CARRIER_IP = { bare: '127.0.0.41', edge: '127.0.0.42' } as const;
+const AGENT_IP = { bare: '127.0.0.51', edge: '127.0.0.52' } as const;
+const KEY_PREFIX = 'bench:';
+
+type Side = 'bare' | 'edge';
+
+interface SideResult {
+  readonly side: Side;
+  readonly steps: StepResult[];
+  readonly maxRate: number | null;
+  readonly memory: MemoryResult | null;
+  readonly profile: ProfileSummary | null;
+}
+
+interface Options {
+  readonly numbers: number;
+  readonly start: number;
+  readonly step: number;
+  readonly max: number;
+  readonly resolution: number;
+  readonly stepSeconds: number;
+  readonly holdMs: number;
+  readonly memoryCalls: number;
+  readonly runner: Runner;
+  readonly logLevel: string;
+  readonly profile: boolean;
+  readonly out: string;
+}
+
+const say = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+
+/** Warm-up, then the rate search, then the memory figure, against one system under test. */
+async function runSide(side: Side, o: Options, redis: LocalRedis | null): Promise<SideResult> {
+  const dir = join(o.out, side);
+  mkdirSync(dir, { recursive: true });
+  say(`\n=== (${side === 'bare' ? 'a' : 'b'}) ${side === 'bare' ? 'bare drachtio-srf B2BUA' : `full sip-edge, ${o.numbers.toLocaleString('en')} numbers`} ===`);
+  const mark = cleanupMark();
+  const busy = await waitForQuiet(15, 120_000, (b) => say(`  machine ${b.toFixed(0)} % busy with other work; waiting for it to quiet down...`));
+  say(`  machine ${busy.toFixed(0)} % busy before start`);
+  const drachtio = await startLocalDrachtio();
+  const agentPort = await freeLoopbackPort({ host: AGENT_IP[side] });
+  const uas = await startAgent(AGENT_IP[side], dir, agentPort);
+  const profileDir = o.profile ? join(dir, 'profile') : undefined;
+  let stopSut: () => Promise<void>;
+  let sutPid: number | null;
+  let activeCalls: (() => Promise<number | null>) | undefined;
+  let heapUsed: (() => Promise<number | null>) | undefined;
+  if (side === 'bare') {
+    const bare = await startBareB2bua({ drachtio, agentUri: uas.uri, dir, ...(profileDir ? { cpuProfDir: profileDir } : {}) });
+    stopSut = () => bare.stop();
+    sutPid = bare.pid();
+  } else {
+    // Trunk and agents through the catalog now that the agent's address is known.
+    const config = parseConfig({ admin: { token: 'bench-seed-token-000' }, redis: { url: redis!.url, key_prefix: KEY_PREFIX, command_timeout_ms: 10_000 } });
+    const client = createRedis(config.redis, 'bench-seed');
+    await whenReady(client, 5_000);
+    await seedRoutingThroughCatalog(new Catalog(client, redisKeys(KEY_PREFIX)), CARRIER_IP.edge, uas.uri);
+    client.disconnect();
+    const edge = await startEdgeProcess({
+      drachtio,
+      redisUrl: redis!.url,
+      keyPrefix: KEY_PREFIX,
+      dir,
+      runner: o.runner,
+      logLevel: o.logLevel,
+      ...(profileDir ? { cpuProfDir: profileDir } : {}),
+    });
+    stopSut = () => edge.stop();
+    sutPid = edge.pid();
+    activeCalls = () => edge.metric('sip_edge_active_calls');
+    heapUsed = () => edge.metric('sip_edge_process_nodejs_heap_size_used_bytes');
+  }
+  onCleanup(side, stopSut);
+  const pids = { [side]: sutPid, drachtio: drachtio.pid(), sipp_uas: uas.pid(), ...(side === 'edge' && redis ? { redis: redis.pid } : {}) };
+  const target = `127.0.0.1:${drachtio.sipPort}`;
+  say(`  SIP ${target}; ${side} pid ${sutPid}, drachtio pid ${drachtio.pid()}, agent ${uas.uri}`);
+
+  // Every call dials another number: a fixed shuffle of all numbers, consumed step after step.
+  const plan = dialPlan(o.numbers, 7);
+  let offset = 0;
+  const numbersFile = (name: string, calls: number): string => {
+    const file = join(dir, `${name}-numbers.csv`);
+    writeNumbersFile(file, plan.slice(offset, calls));
+    offset += calls;
+    return file;
+  };
+  const settleAll = async (): Promise<void> => {
+    if (!(await settle(uas, 40_000, activeCalls))) say('  (calls still open after 40 s; going on)');
+  };
+
+  say('  warm-up: 300 calls at 50 cps');
+  await runStep({ label: 'warmup', target, sourceIp: CARRIER_IP[side], rate: 50, calls: 300, holdMs: 500, numbersFile: numbersFile('warmup', 300), dir: join(dir, 'warmup'), pids });
+  await settleAll();
+
+  const steps: StepResult[] = [];
+  const tried: { rate: number; pass: boolean }[] = [];
+  for (let rate = nextRate(tried, o); rate !== null; rate = nextRate(tried, o)) {
+    const calls = Math.ceil(rate * o.stepSeconds);
+    const label = `${rate}cps`;
+    let result = await runStep({ label, target, sourceIp: CARRIER_IP[side], rate, calls, holdMs: o.holdMs, numbersFile: numbersFile(label, calls), dir: join(dir, label), pids });
+    say(`  ${formatStepLine(result, side)}`);
+    // A failure while other work took a core's worth of CPU says nothing about us: once more, when quiet.
+    if (!result.pass && (result.usage.otherCpuPct ?? 0) > 30) {
+      say(`  other processes used ${result.usage.otherCpuPct!.toFixed(0)} % CPU during this step: repeating it once the machine is quiet`);
+      await settleAll();
+      await waitForQuiet(15, 120_000);
+      result = await runStep({ label: `${label}-again`, target, sourceIp: CARRIER_IP[side], rate, calls, holdMs: o.holdMs, numbersFile: numbersFile(`${label}-again`, calls), dir: join(dir, `${label}-again`), pids });
+      say(`  ${formatStepLine(result, side)}`);
+    }
+    steps.push(result);
+    tried.push({ rate, pass: result.pass });
+    await settleAll();
+  }
+  const passes = tried.filter((t) => t.pass).map((t) => t.rate);
+  const maxRate = passes.length > 0 ? Math.max(...passes) : null;
+  say(`  highest rate with < 0.1 % failed calls: ${maxRate ?? 'none'} cps`);
+
+  let memory: MemoryResult | null = null;
+  if (o.memoryCalls > 0) {
+    const rate = Math.min(200, Math.max(50, Math.floor((maxRate ?? 100) / 2)));
+    say(`  memory: holding ${o.memoryCalls} calls (opened at ${rate} cps)...`);
+    const file = join(dir, 'memory-numbers.csv');
+    writeNumbersFile(file, plan.slice(0, o.memoryCalls)); // numbers dialled before: their routes are cached already
+    memory = await memoryPerCall({
+      target,
+      sourceIp: CARRIER_IP[side],
+      dir: join(dir, 'memory'),
+      numbersFile: file,
+      calls: o.memoryCalls,
+      rate,
+      sutPid,
+      drachtioPid: drachtio.pid(),
+      openCalls: activeCalls ?? (async () => uas.currentCalls()),
+      ...(heapUsed ? { heapUsed } : {}),
+    });
+    say(`  ${formatMemory(memory)}`);
+    await settleAll();
+  }
+  await cleanup(25_000, mark); // this side's processes only: the shared redis-server was registered before
+  let profile: ProfileSummary | null = null;
+  if (profileDir) {
+    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) {
+      profile = summarizeProfileFile(join(profileDir, file), 40);
+      say(`  CPU profile ${join(profileDir, file)}\n${formatProfile(profile).replace(/^/gm, '  ')}`);
+    }
+  }
+  return { side, steps, maxRate, memory, profile };
+}
+
+const kb = (b: number | null): string => (b === null ? '-' : `${(b / 1024).toFixed(1)} KiB`);
+
+function formatMemory(m: MemoryResult): string {
+  return `held ${m.held} calls: RSS ${kb(m.rssPerCallBytes)}/call (${((m.rssIdleBytes ?? 0) / 1048576).toFixed(0)} -> ${((m.rssHeldBytes ?? 0) / 1048576).toFixed(0)} MB)` +
+    (m.heapPerCallBytes !== null ? `, V8 heap ${kb(m.heapPerCallBytes)}/call` : '') +
+    `, drachtio-server RSS ${kb(m.drachtioPerCallBytes)}/call, ${m.failed} failed`;
+}
+
+function formatLookup(l: LookupResult): string {
+  const d = (x: LookupResult['miss']): string => `p50 ${x.p50?.toFixed(0)} us, p99 ${x.p99?.toFixed(0)} us, max ${x.max?.toFixed(0)} us`;
+  return `cache miss (Redis GET): ${d(l.miss)} (${l.missesPerSecond.toFixed(0)}/s one at a time)\n  cache hit: ${d(l.hit)} (${l.hitsPerSecond.toFixed(0)}/s)${l.notFound > 0 ? `\n  NOT FOUND: ${l.notFound}` : ''}`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      numbers: { type: 'string', default: '1000000' },
+      start: { type: 'string', default: '100' },
+      step: { type: 'string', default: '50' },
+      max: { type: 'string', default: '1500' },
+      resolution: { type: 'string', default: '25' },
+      'step-seconds': { type: 'string', default: '10' },
+      hold: { type: 'string', default: '1' },
+      'lookup-samples': { type: 'string', default: '100000' },
+      'memory-calls': { type: 'string', default: '2000' },
+      only: { type: 'string' },
+      runner: { type: 'string', default: 'tsx' },
+      'log-level': { type: 'string', default: 'info' },
+      profile: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return say(USAGE);
+  const num = (name: keyof typeof values): number => {
+    const v = Number(values[name]);
+    if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: a number >= 0`);
+    return v;
+  };
+  const o: Options = {
+    numbers: num('numbers'),
+    start: num('start'),
+    step: num('step'),
+    max: num('max'),
+    resolution: num('resolution'),
+    stepSeconds: num('step-seconds'),
+    holdMs: num('hold') * 1000,
+    memoryCalls: num('memory-calls'),
+    runner: values.runner as Runner,
+    logLevel: values['log-level'],
+    profile: values.profile,
+    out: values.out ?? join(ROOT, 'bench/results', `bench-${timestamp()}`),
+  };
+  if (o.runner !== 'tsx' && o.runner !== 'dist') throw new Error('--runner tsx|dist');
+  if (values.only && values.only !== 'bare' && values.only !== 'edge') throw new Error('--only bare|edge');
+  const sides: Side[] = values.only ? [values.only as Side] : ['bare', 'edge'];
+  mkdirSync(o.out, { recursive: true });
+  const machine = machineInfo();
+  const started = Date.now();
+  say(`sip-edge benchmark -> ${o.out}\nmachine: ${describeMachine(machine)}`);
+  if (o.runner === 'dist') execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+
+  let redis: LocalRedis | null = null;
+  let seedMs: number | null = null;
+  let lookup: LookupResult | null = null;
+  if (sides.includes('edge')) {
+    redis = await startLocalRedis();
+    const config = parseConfig({ admin: { token: 'bench-seed-token-000' }, redis: { url: redis.url, key_prefix: KEY_PREFIX, command_timeout_ms: 10_000 } });
+    const client = createRedis(config.redis, 'bench-seed');
+    await whenReady(client, 5_000);
+    process.stdout.write(`seeding ${o.numbers.toLocaleString('en')} numbers into Redis (pipelined, catalog key layout)...`);
+    seedMs = await seedNumbersDirect(client, redisKeys(KEY_PREFIX), o.numbers);
+    const mem = /used_memory_human:(\S+)/.exec(await client.info('memory'))?.[1];
+    client.disconnect();
+    say(` ${(seedMs / 1000).toFixed(1)} s (Redis ${mem})`);
+    const samples = Math.min(num('lookup-samples'), o.numbers);
+    if (samples > 0) {
+      say(`route lookups: ${samples.toLocaleString('en')} random numbers, RedisRouteStore.number(), one at a time`);
+      lookup = await lookupBenchmark({ redisUrl: redis.url, keyPrefix: KEY_PREFIX, total: o.numbers, samples });
+      say(`  ${formatLookup(lookup)}`);
+    }
+  }
+
+  const results: SideResult[] = [];
+  for (const side of sides) results.push(await runSide(side, o, redis));
+
+  const bare = results.find((r) => r.side === 'bare');
+  const edge = results.find((r) => r.side === 'edge');
+  const ratio = bare?.maxRate && edge?.maxRate ? edge.maxRate / bare.maxRate : null;
+  const summary = [
+    `machine: ${describeMachine(machine)}`,
+    ...(bare ? [`(a) bare drachtio-srf B2BUA: ${bare.maxRate ?? 'none'} calls/s with < 0.1 % failed`] : []),
+    ...(edge ? [`(b) full sip-edge, ${o.numbers.toLocaleString('en')} numbers: ${edge.maxRate ?? 'none'} calls/s with < 0.1 % failed`] : []),
+    ...(ratio !== null ? [`ratio b/a: ${ratio.toFixed(3)} (target >= 0.95: ${ratio >= 0.95 ? 'met' : 'NOT met'})`] : []),
+    ...(lookup ? [`route lookup over ${o.numbers.toLocaleString('en')} numbers: ${formatLookup(lookup).replace(/\n\s*/g, '; ')}`] : []),
+    ...(seedMs !== null ? [`seeding ${o.numbers.toLocaleString('en')} numbers: ${(seedMs / 1000).toFixed(1)} s`] : []),
+    ...results.filter((r) => r.memory).map((r) => `memory per active call, ${r.side}: ${formatMemory(r.memory!)}`),
+    `steps of ${o.stepSeconds} s, hold ${o.holdMs / 1000} s, edge log level ${o.logLevel}, runner ${o.runner}; total ${((Date.now() - started) / 60000).toFixed(1)} min`,
+  ];
+  say(`\n=== summary ===\n${summary.join('\n')}`);
+
+  const rows = results.flatMap((r) => r.steps.map((s) => stepRow(s, r.side)));
+  writeFileSync(join(o.out, 'steps.csv'), toCsv(rows, STEP_COLUMNS as unknown as string[]));
+  writeFileSync(
+    join(o.out, 'results.json'),
+    `${JSON.stringify({ machine, options: o, bare: bare ?? null, edge: edge ?? null, ratio, lookup, seedMs, summary }, null, 2)}\n`,
+  );
+  const tables: Table[] = [
+    { title: 'Steps', columns: STEP_COLUMNS as unknown as string[], rows: rows.map((r) => STEP_COLUMNS.map((c) => r[c])) },
+  ];
+  if (lookup) {
+    tables.push({
+      title: `Route lookup (RedisRouteStore.number), ${lookup.samples} random numbers of ${o.numbers}, microseconds`,
+      columns: ['path', 'p50', 'p95', 'p99', 'max', 'mean', 'per second'],
+      rows: [
+        ['cache miss (Redis GET)', lookup.miss.p50, lookup.miss.p95, lookup.miss.p99, lookup.miss.max, lookup.miss.mean, lookup.missesPerSecond],
+        ['cache hit', lookup.hit.p50, lookup.hit.p95, lookup.hit.p99, lookup.hit.max, lookup.hit.mean, lookup.hitsPerSecond],
+      ],
+    });
+  }
+  const memRows = results.filter((r) => r.memory).map((r) => {
+    const m = r.memory!;
+    return [r.side, m.held, m.rssIdleBytes && m.rssIdleBytes / 1048576, m.rssHeldBytes && m.rssHeldBytes / 1048576, m.rssPerCallBytes && m.rssPerCallBytes / 1024, m.heapPerCallBytes && m.heapPerCallBytes / 1024, m.drachtioPerCallBytes && m.drachtioPerCallBytes / 1024];
+  });
+  if (memRows.length > 0) tables.push({ title: 'Memory per active call', columns: ['process', 'calls held', 'RSS idle MB', 'RSS held MB', 'RSS KiB/call', 'V8 heap KiB/call', 'drachtio RSS KiB/call'], rows: memRows });
+  for (const r of results) {
+    if (r.profile) tables.push({ title: `CPU profile of ${r.side}: self time by module (% of busy)`, columns: ['module', 'ms', '%'], rows: r.profile.byModule.map((e) => [e.name, e.ms, e.pct]) });
+  }
+  writeFileSync(
+    join(o.out, 'report.html'),
+    renderHtml({
+      title: 'sip-edge benchmark: bare drachtio-srf B2BUA vs full sip-edge',
+      subtitle: describeMachine(machine),
+      summary,
+      charts: stepCharts(
+        results.map((r) => ({
+          name: r.side === 'bare' ? 'bare B2BUA' : 'sip-edge',
+          color: r.side === 'bare' ? '#2471a3' : '#c0392b',
+          steps: r.steps.map((s) => ({ offered_cps: s.rate, reached_cps: s.reachedCps, failure_pct: s.failureRatio * 100, p50: s.to200.p50, p99: s.to200.p99 })),
+        })),
+      ),
+      tables,
+    }),
+  );
+  say(`\nwritten: ${join(o.out, 'steps.csv')}, ${join(o.out, 'results.json')}, ${join(o.out, 'report.html')}`);
+}
+
+runMain(main);
