@@ -13,6 +13,7 @@ import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { InboundPipelineDeps } from './pipeline/inbound.js';
 import { RedisCallLimiter } from './limits/limiter.js';
+import { SourceFloodGuard } from './limits/floodGuard.js';
 import { scannerPatterns } from './pipeline/steps/scanner.js';
 import { DrachtioConnection } from './sip/connection.js';
 import { handleInvite } from './sip/inviteHandler.js';
@@ -92,6 +93,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     scannerPatterns: scannerPatterns(config.sip.scanner_user_agents),
     defaultCountry: config.sip.default_country,
     limiter,
+    flood: new SourceFloodGuard(config.sip.unknown_source_rate_per_s),
   };
 
   const outbound: OutboundPipelineDeps = {
@@ -135,7 +137,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
   );
   onMethod(srf, 'options', (req, res) => {
     const trunk = store.trunks().bySource.match(req.source_address);
-    if (!trunk && config.sip.silent_drop_unknown_sources) return;
+    if (!trunk && (config.sip.silent_drop_unknown_sources || !pipeline.flood?.allow(req.source_address))) return;
     res.send(trunk ? 200 : 403);
   });
 

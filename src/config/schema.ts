@@ -82,6 +82,8 @@ const sipSchema = z.object({
   scanner_user_agents: z
     .array(z.string().min(1))
     .default(['friendly-scanner', 'sipvicious', 'sipcli', 'sip-scan', 'VaxSIPUserAgent', 'iWar', 'sundayddr', 'pplsip']),
+  /** Requests per second one source that matches no trunk may send before it is dropped (0 = no limit). */
+  unknown_source_rate_per_s: z.coerce.number().min(0).default(5),
   /** Country for dialled numbers that carry neither "+", a country code, nor a phone-context. */
   default_country: z
     .string()

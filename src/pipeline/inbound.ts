@@ -2,6 +2,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { DigestAuthenticator } from '../domain/digest.js';
 import type { TrunkRecord } from '../domain/model.js';
 import type { CallLimiter } from '../limits/limiter.js';
+import type { SourceFloodGuard } from '../limits/floodGuard.js';
 import type { RouteStore } from '../stores/routeStore.js';
 import { checkTrunkAuth } from './steps/auth.js';
 import { admitCall } from './steps/limits.js';
@@ -20,6 +21,8 @@ export interface InboundPipelineDeps {
   readonly scannerPatterns: readonly RegExp[];
   readonly defaultCountry: CountryCode | undefined;
   readonly limiter: CallLimiter;
+  /** drops floods from sources that match no trunk (absent = no such limit) */
+  readonly flood?: SourceFloodGuard;
 }
 
 export interface EvaluateOptions {
@@ -41,7 +44,7 @@ export async function evaluateInbound(req: SipRequestView, deps: InboundPipeline
   const scanner = checkScanner(req, deps.scannerPatterns);
   if (scanner.kind !== 'continue') return refused('scanner', scanner);
 
-  const source = identifyTrunk(req, deps.store.trunks(), deps.silentDropUnknownSources);
+  const source = identifyTrunk(req, deps.store.trunks(), deps.silentDropUnknownSources, options.dryRun ? undefined : deps.flood);
   if (source.kind !== 'continue') return refused('source', source);
   const trunk = source.value;
 

@@ -5,6 +5,7 @@
  */
 export type RejectReason =
   | 'unknown_source'
+  | 'source_flood'
   | 'scanner'
   | 'auth_required'
   | 'auth_failed'
@@ -49,6 +50,8 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
     case 'unknown_source':
       return { status: 403, phrase: 'Forbidden' };
     case 'scanner':
+      return { status: 403, phrase: 'Forbidden' };
+    case 'source_flood':
       return { status: 403, phrase: 'Forbidden' };
     case 'auth_required':
       return { status: 407, phrase: 'Proxy Authentication Required' };
@@ -111,7 +114,7 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
 }
 
 export const REJECT_REASONS: readonly RejectReason[] = [
-  'unknown_source', 'scanner', 'auth_required', 'auth_failed', 'transport_not_allowed', 'sips_requires_tls',
+  'unknown_source', 'source_flood', 'scanner', 'auth_required', 'auth_failed', 'transport_not_allowed', 'sips_requires_tls',
   'srtp_required', 'srtp_not_allowed', 'sdp_invalid', 'did_invalid', 'number_not_found', 'number_released',
   'number_outbound_only', 'number_provisioning', 'number_suspended', 'number_wrong_workspace', 'number_wrong_trunk',
   'agent_not_found', 'route_unavailable', 'limit_trunk_calls', 'limit_trunk_cps', 'limit_workspace_calls',

@@ -31,6 +31,19 @@ describeE2E('operations end to end', () => {
   describe('limits under load', () => {
     const fx = useEdge();
 
+    it('drops a flood from a source that matches no trunk, without slowing a trunk', async () => {
+      const target = `127.0.0.1:${fx.drachtio.sipPort}`;
+      const flood = runSippUac({ scenario: 'uac-carrier-403', target, sourceIp: '127.0.0.252', service: '15550001001', calls: 40, rate: 40, callTimeoutMs: 1500, timeoutMs: 15_000 });
+      const r = await fx.world.route({ agentUri: 'sip:agent@127.0.0.1:9', number: { status: 'suspended' } });
+      const trunkCalls = runSippUac({ scenario: 'uac-carrier-403', target, sourceIp: r.source, service: r.number.phone_number, calls: 20, rate: 40, timeoutMs: 15_000 });
+      const [flooded, legit] = await Promise.all([flood, trunkCalls]);
+      // the default unknown-source rate is 5/s: a burst of 5 answered (403), the rest of the second dropped
+      expect(flooded.stats?.successful).toBeGreaterThanOrEqual(5);
+      expect(flooded.stats?.successful).toBeLessThanOrEqual(12);
+      expect(flooded.stats?.failed).toBeGreaterThanOrEqual(28);
+      expect(legit.stats).toMatchObject({ successful: 20, failed: 0 });
+    });
+
     it('holds a calls-per-second limit within 10% under SIPp at twice the limit', async () => {
       const limit = 10;
       const rate = 2 * limit;

@@ -3,7 +3,8 @@ import { REJECT_REASONS, rejectSpec, type RejectReason } from '../../../src/pipe
 
 /** Compile-time list of every RejectReason: tsc fails when the union gains or loses a member. */
 const EVERY_REASON: Record<RejectReason, true> = {
-  unknown_source: true, scanner: true, auth_required: true, auth_failed: true, transport_not_allowed: true,
+  unknown_source: true,
+  source_flood: true, scanner: true, auth_required: true, auth_failed: true, transport_not_allowed: true,
   sips_requires_tls: true, srtp_required: true, srtp_not_allowed: true, sdp_invalid: true, did_invalid: true,
   number_not_found: true, number_released: true, number_outbound_only: true, number_provisioning: true,
   number_suspended: true, number_wrong_workspace: true, number_wrong_trunk: true, agent_not_found: true,
