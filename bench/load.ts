@@ -9,16 +9,16 @@
  * steps.csv, results.json and report.html. Loopback only; every step has a hard time bound.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanup, onCleanup, runMain } from './lib/cleanup.js';
 import { toCsv } from './lib/csv.js';
 import { describeMachine, machineInfo, timestamp } from './lib/machine.js';
-import { formatProfile, summarizeProfileFile } from './lib/profile.js';
+import { formatProfile, mainThreadProfile, summarizeProfileFile } from './lib/profile.js';
 import { renderHtml, stepCharts } from './lib/report.js';
 import { dialPlan, seedThroughAdminApi, writeNumbersFile } from './lib/seed.js';
-import { settle, startAgent, startLocalDrachtio, startLocalRedis } from './lib/stack.js';
+import { commandsPerCall, redisCommandCounts, settle, startAgent, startLocalDrachtio, startLocalRedis } from './lib/stack.js';
 import { formatStepLine, runStep, STEP_COLUMNS, stepRow, type StepResult } from './lib/step.js';
 import { ROOT, startBareB2bua, startEdgeProcess, type EdgeProcess, type Runner } from './lib/sut.js';
 
@@ -106,6 +106,7 @@ async function main(): Promise<void> {
   const uas = await startAgent(values['agent-ip'], out, agentPort);
   pids.sipp_uas = uas.pid();
   let api: EdgeProcess['api'] | null = null;
+  let redisUrl: string | null = null;
 
   if (values.target) {
     target = values.target;
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
     if (sutName === 'edge') {
       const redis = await startLocalRedis();
       pids.redis = redis.pid;
+      redisUrl = redis.url;
       if (runner === 'dist') execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
       edge = await startEdgeProcess({
         drachtio,
@@ -178,6 +180,7 @@ async function main(): Promise<void> {
     await settle(uas, 40_000, activeCalls);
   }
 
+  const commandsBefore = redisUrl ? await redisCommandCounts(redisUrl) : null;
   const results: StepResult[] = [];
   for (const [i, rate] of rates.entries()) {
     const calls = callsPerStep ?? Math.ceil(rate * duration);
@@ -201,9 +204,15 @@ async function main(): Promise<void> {
     if (i < rates.length - 1 && !(await settle(uas, 40_000, activeCalls))) process.stdout.write('  (calls of this step still open after 40 s; going on)\n');
   }
 
+  let redisPerCall: [string, number][] | null = null;
+  if (redisUrl && commandsBefore) {
+    await settle(uas, 40_000, activeCalls);
+    redisPerCall = commandsPerCall(commandsBefore, await redisCommandCounts(redisUrl), results.reduce((n, r) => n + r.created, 0));
+    process.stdout.write(`Redis commands per call: ${redisPerCall.map(([c, n]) => `${c} ${n.toFixed(2)}`).join(', ')} (total ${redisPerCall.reduce((t, [, n]) => t + n, 0).toFixed(1)})\n`);
+  }
   const rows = results.map((r) => stepRow(r, sutName));
   writeFileSync(join(out, 'steps.csv'), toCsv(rows, STEP_COLUMNS as unknown as string[]));
-  writeFileSync(join(out, 'results.json'), `${JSON.stringify({ machine, options: values, target, steps: results }, null, 2)}\n`);
+  writeFileSync(join(out, 'results.json'), `${JSON.stringify({ machine, options: values, target, redisCommandsPerCall: redisPerCall && Object.fromEntries(redisPerCall), steps: results }, null, 2)}\n`);
   const series = [{ name: sutName, color: sutName === 'edge' ? '#c0392b' : '#2471a3', steps: results.map((r) => ({ offered_cps: r.rate, reached_cps: r.reachedCps, failure_pct: r.failureRatio * 100, p50: r.to200.p50, p99: r.to200.p99 })) }];
   writeFileSync(
     join(out, 'report.html'),
@@ -217,9 +226,8 @@ async function main(): Promise<void> {
 
   await cleanup();
   if (values['cpu-prof']) {
-    const dir = join(out, 'profile');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-    for (const f of files) process.stdout.write(`\nCPU profile ${join(dir, f)}\n${formatProfile(summarizeProfileFile(join(dir, f)))}\n`);
+    const file = mainThreadProfile(join(out, 'profile'));
+    if (file) process.stdout.write(`\nCPU profile of the ${sutName} (main thread) ${file}\n${formatProfile(summarizeProfileFile(file))}\n`);
   }
   process.stdout.write(`\nwritten: ${join(out, 'steps.csv')}, ${join(out, 'results.json')}, ${join(out, 'report.html')}\n`);
 }

@@ -1,19 +1,19 @@
 /**
- * Memory per active call: RSS (and V8 heap, for the edge) of the system under test with no call,
- * then with N calls held open, divided by N. The calls dial numbers already in the route cache, so
- * the figure is the calls' own memory, not the cache's.
+ * Memory per active call: the process under test after a full GC with no call, then after a full
+ * GC with N calls held open; (held - idle) / N for RSS and for the V8 heap (+ external memory).
+ * The calls dial numbers already in the route cache, so the figure is the calls' own memory.
  */
 import { join } from 'node:path';
 import { rssBytes } from './procStats.js';
 import { runLoadUac } from './sippLoad.js';
+import type { MemoryUsage } from './sut.js';
 
 export interface MemoryResult {
   readonly held: number;
-  readonly rssIdleBytes: number | null;
-  readonly rssHeldBytes: number | null;
+  readonly idle: MemoryUsage | null;
+  readonly loaded: MemoryUsage | null;
   readonly rssPerCallBytes: number | null;
-  readonly heapIdleBytes: number | null;
-  readonly heapHeldBytes: number | null;
+  /** V8 heap used + external (Buffers), per call */
   readonly heapPerCallBytes: number | null;
   readonly drachtioPerCallBytes: number | null;
   readonly failed: number;
@@ -21,7 +21,7 @@ export interface MemoryResult {
 
 const median = (xs: number[]): number | null => (xs.length === 0 ? null : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
 
-async function steadyRss(pid: number | null, samples = 5, everyMs = 400): Promise<number | null> {
+async function steadyRss(pid: number | null, samples = 3, everyMs = 300): Promise<number | null> {
   if (!pid) return null;
   const xs: number[] = [];
   for (let i = 0; i < samples; i++) {
@@ -32,6 +32,13 @@ async function steadyRss(pid: number | null, samples = 5, everyMs = 400): Promis
   return median(xs);
 }
 
+/** Two GCs a moment apart: what survives both is live. */
+async function settledMemory(probe: () => Promise<MemoryUsage | null>): Promise<MemoryUsage | null> {
+  await probe();
+  await new Promise((r) => setTimeout(r, 500));
+  return probe();
+}
+
 export async function memoryPerCall(o: {
   target: string;
   sourceIp: string;
@@ -39,17 +46,15 @@ export async function memoryPerCall(o: {
   numbersFile: string;
   calls: number;
   rate: number;
-  sutPid: number | null;
+  probe: () => Promise<MemoryUsage | null>;
   drachtioPid: number | null;
-  /** open calls as the SUT counts them (the edge's sip_edge_active_calls); else the agent's count */
+  /** open calls as the SUT counts them (the edge's sip_edge_active_calls), else the agent's count */
   openCalls: () => Promise<number | null>;
-  heapUsed?: () => Promise<number | null>;
 }): Promise<MemoryResult> {
   const rampMs = (o.calls / o.rate) * 1000;
-  const holdMs = rampMs + 20_000;
-  const rssIdle = await steadyRss(o.sutPid);
-  const heapIdle = o.heapUsed ? await o.heapUsed() : null;
-  const drachtioIdle = await steadyRss(o.drachtioPid, 2);
+  const holdMs = rampMs + 25_000;
+  const idle = await settledMemory(o.probe);
+  const drachtioIdle = await steadyRss(o.drachtioPid);
   const run = runLoadUac({
     target: o.target,
     sourceIp: o.sourceIp,
@@ -70,20 +75,18 @@ export async function memoryPerCall(o: {
     await new Promise((r) => setTimeout(r, 250));
   }
   await new Promise((r) => setTimeout(r, 1_500));
+  const loaded = await settledMemory(o.probe);
   held = (await o.openCalls()) ?? held;
-  const rssHeld = await steadyRss(o.sutPid);
-  const heapHeld = o.heapUsed ? await o.heapUsed() : null;
-  const drachtioHeld = await steadyRss(o.drachtioPid, 2);
+  const drachtioHeld = await steadyRss(o.drachtioPid);
   const result = await run;
-  const per = (a: number | null, b: number | null): number | null => (a !== null && b !== null && held > 0 ? (b - a) / held : null);
+  const per = (a: number | null | undefined, b: number | null | undefined): number | null =>
+    a !== null && a !== undefined && b !== null && b !== undefined && held > 0 ? (b - a) / held : null;
   return {
     held,
-    rssIdleBytes: rssIdle,
-    rssHeldBytes: rssHeld,
-    rssPerCallBytes: per(rssIdle, rssHeld),
-    heapIdleBytes: heapIdle,
-    heapHeldBytes: heapHeld,
-    heapPerCallBytes: per(heapIdle, heapHeld),
+    idle,
+    loaded,
+    rssPerCallBytes: per(idle?.rss, loaded?.rss),
+    heapPerCallBytes: per(idle ? idle.heapUsed + idle.external : null, loaded ? loaded.heapUsed + loaded.external : null),
     drachtioPerCallBytes: per(drachtioIdle, drachtioHeld),
     failed: result.stats ? result.stats.created - result.stats.successful : o.calls,
   };

@@ -60,6 +60,8 @@ export interface UsageReport {
    * runner), % of one core: a step with much of it was disturbed.
    */
   readonly otherCpuPct: number | null;
+  /** the highest otherCpuPct of one sampling interval: a short burst of other work shows here */
+  readonly otherCpuPeakPct: number | null;
   readonly seconds: number;
 }
 
@@ -74,17 +76,35 @@ export function sampleUsage(pids: Readonly<Record<string, number | null | undefi
     const rss = pid ? rssBytes(pid) : null;
     return { name, pid: pid ?? null, cpu0: pid ? cpuSeconds(pid) : null, cpuLast: null as number | null, rssStart: rss, rssPeak: rss, rssEnd: rss };
   });
+  const cores = availableParallelism();
+  let lastMachine = machine0;
+  let lastAt = process.hrtime.bigint();
+  let otherPeak: number | null = null;
   const sample = (): void => {
+    const now = process.hrtime.bigint();
+    const machine = machineTicks();
+    let oursDelta = 0;
     for (const s of state) {
       if (!s.pid) continue;
       const rss = rssBytes(s.pid);
       const cpu = cpuSeconds(s.pid);
+      if (cpu !== null && s.cpuLast !== null) oursDelta += cpu - s.cpuLast;
+      else if (cpu !== null && s.cpu0 !== null) oursDelta += cpu - s.cpu0;
       if (cpu !== null) s.cpuLast = cpu;
       if (rss !== null) {
         s.rssEnd = rss;
         s.rssPeak = Math.max(s.rssPeak ?? 0, rss);
       }
     }
+    const seconds = Number(now - lastAt) / 1e9;
+    const dTotal = machine.total - lastMachine.total;
+    if (seconds > 0.2 && dTotal > 0) {
+      const machinePct = ((machine.busy - lastMachine.busy) / dTotal) * 100 * cores;
+      const other = Math.max(0, machinePct - (oursDelta / seconds) * 100);
+      otherPeak = Math.max(otherPeak ?? 0, other);
+    }
+    lastMachine = machine;
+    lastAt = now;
   };
   const timer = setInterval(sample, intervalMs);
   timer.unref();
@@ -106,8 +126,8 @@ export function sampleUsage(pids: Readonly<Record<string, number | null | undefi
       }
       const machineBusyPct = dTotal > 0 ? ((machine1.busy - machine0.busy) / dTotal) * 100 : null;
       const ours = Object.values(processes).reduce((sum, p) => sum + (p.cpuPct ?? 0), 0);
-      const otherCpuPct = machineBusyPct === null ? null : Math.max(0, machineBusyPct * availableParallelism() - ours);
-      return { processes, machineBusyPct, otherCpuPct, seconds };
+      const otherCpuPct = machineBusyPct === null ? null : Math.max(0, machineBusyPct * cores - ours);
+      return { processes, machineBusyPct, otherCpuPct, otherCpuPeakPct: otherPeak, seconds };
     },
   };
 }

@@ -2,7 +2,8 @@
  * Where a V8 CPU profile (node --cpu-prof) spent its time: self time by function and by module
  * (a package in node_modules, a file of src/, node internals, GC, idle).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 interface ProfileNode {
   readonly id: number;
@@ -30,6 +31,11 @@ export interface ProfileSummary {
   readonly idleMs: number;
   readonly busyMs: number;
   readonly byModule: ProfileEntry[];
+  /**
+   * Self time charged to the innermost package or src/ file on the stack: Node internals, native
+   * code (socket writes) and GC-free builtins count for whoever called them.
+   */
+  readonly byOwner: ProfileEntry[];
   readonly byFunction: ProfileEntry[];
 }
 
@@ -56,9 +62,30 @@ function top(map: Map<string, number>, busyMs: number, n: number): ProfileEntry[
 
 export function summarizeProfile(profile: CpuProfile, n = 25): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const ownerCache = new Map<number, string>();
+  const ownerOf = (id: number): string => {
+    const cached = ownerCache.get(id);
+    if (cached) return cached;
+    let owner = '';
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)?.callFrame;
+      if (!frame) break;
+      if (frame.url !== '' && !frame.url.startsWith('node:')) {
+        owner = moduleOf(frame.url, frame.functionName);
+        break;
+      }
+    }
+    const frame = byId.get(id)?.callFrame;
+    const result = owner || (frame ? moduleOf(frame.url, frame.functionName) : '?');
+    ownerCache.set(id, result);
+    return result;
+  };
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const modules = new Map<string, number>();
+  const owners = new Map<string, number>();
   const functions = new Map<string, number>();
   let idleUs = 0;
   let totalUs = 0;
@@ -72,11 +99,20 @@ export function summarizeProfile(profile: CpuProfile, n = 25): ProfileSummary {
     }
     const mod = moduleOf(frame.url, frame.functionName);
     modules.set(mod, (modules.get(mod) ?? 0) + us);
+    const owner = ownerOf(id);
+    owners.set(owner, (owners.get(owner) ?? 0) + us);
     const fn = `${frame.functionName || '(anonymous)'} ${mod}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
     functions.set(fn, (functions.get(fn) ?? 0) + us);
   }
   const busyMs = (totalUs - idleUs) / 1000;
-  return { totalMs: totalUs / 1000, idleMs: idleUs / 1000, busyMs, byModule: top(modules, busyMs, n), byFunction: top(functions, busyMs, n) };
+  return { totalMs: totalUs / 1000, idleMs: idleUs / 1000, busyMs, byModule: top(modules, busyMs, n), byOwner: top(owners, busyMs, n), byFunction: top(functions, busyMs, n) };
+}
+
+/** The main thread's profile in a --cpu-prof-dir (thread 0; the others are loader/worker threads). */
+export function mainThreadProfile(dir: string): string | null {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  const main = files.find((f) => f.split('.')[4] === '0') ?? files[0];
+  return main ? join(dir, main) : null;
 }
 
 export function summarizeProfileFile(path: string, n = 25): ProfileSummary {
@@ -86,6 +122,8 @@ export function summarizeProfileFile(path: string, n = 25): ProfileSummary {
 export function formatProfile(s: ProfileSummary, n = 15): string {
   const lines = [`busy ${(s.busyMs / 1000).toFixed(1)} s of ${(s.totalMs / 1000).toFixed(1)} s profiled`, '  self time by module:'];
   for (const e of s.byModule.slice(0, n)) lines.push(`    ${e.pct.toFixed(1).padStart(5)} %  ${(e.ms / 1000).toFixed(2).padStart(7)} s  ${e.name}`);
+  lines.push('  self time by the package or src/ file on whose behalf it ran (Node internals and socket writes count for their caller):');
+  for (const e of s.byOwner.slice(0, n)) lines.push(`    ${e.pct.toFixed(1).padStart(5)} %  ${(e.ms / 1000).toFixed(2).padStart(7)} s  ${e.name}`);
   lines.push('  self time by function:');
   for (const e of s.byFunction.slice(0, n)) lines.push(`    ${e.pct.toFixed(1).padStart(5)} %  ${(e.ms / 1000).toFixed(2).padStart(7)} s  ${e.name}`);
   return lines.join('\n');

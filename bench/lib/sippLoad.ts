@@ -88,6 +88,8 @@ export interface UacRunOptions {
   readonly timeoutMs: number;
   readonly scenario?: string;
   readonly caller?: string;
+  /** a call waiting longer than this for a response fails (-recv_timeout); 10 s by default */
+  readonly recvTimeoutMs?: number;
   /** called with the pid once SIPp runs (to sample its CPU) */
   readonly onStart?: (pid: number) => void;
 }
@@ -118,8 +120,11 @@ export async function runLoadUac(o: UacRunOptions): Promise<UacRunResult> {
     '-nostdin',
     '-r', String(o.rate), '-rp', '1000', '-m', String(o.calls), '-l', String(o.limit),
     '-key', 'caller', o.caller ?? '+15557654321', '-key', 'hold', String(Math.round(o.holdMs)),
+    '-recv_timeout', String(o.recvTimeoutMs ?? 10_000),
     '-trace_logs', '-log_file', log,
     '-trace_err', '-error_file', errors,
+    // the final screen: per scenario line, messages sent/received, retransmissions, timeouts
+    '-trace_screen', '-screen_file', join(o.dir, 'screen.log'),
     '-trace_stat', '-stf', stats, '-fd', '1',
     '-buff_size', String(4 * 1024 * 1024),
     '-timeout', `${Math.max(1, Math.ceil(o.timeoutMs / 1000))}s`, '-timeout_error',

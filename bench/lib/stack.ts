@@ -49,3 +49,25 @@ export async function settle(uas: LoadUas, timeoutMs = 40_000, activeCalls?: () 
   }
   return false;
 }
+
+/** Calls of each Redis command so far (INFO commandstats), e.g. { get: 1200, evalsha: 800 }. */
+export async function redisCommandCounts(url: string): Promise<Record<string, number>> {
+  const client = new Redis(url, { lazyConnect: true });
+  await client.connect();
+  try {
+    const info = await client.info('commandstats');
+    const counts: Record<string, number> = {};
+    for (const m of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) counts[m[1]!] = Number(m[2]);
+    return counts;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Per-command difference of two commandstats snapshots divided by `calls`, largest first. */
+export function commandsPerCall(before: Record<string, number>, after: Record<string, number>, calls: number): [string, number][] {
+  return Object.entries(after)
+    .map(([cmd, n]): [string, number] => [cmd, (n - (before[cmd] ?? 0)) / Math.max(1, calls)])
+    .filter(([, v]) => v > 0.005)
+    .sort((a, b) => b[1] - a[1]);
+}

@@ -66,7 +66,7 @@ export async function runStep(plan: StepPlan): Promise<StepResult> {
       sampler = sampleUsage({ ...plan.pids, sipp_uac: pid });
     },
   });
-  const usage = (sampler as ReturnType<typeof sampleUsage> | null)?.stop() ?? { processes: {}, machineBusyPct: null, otherCpuPct: null, seconds: 0 };
+  const usage = (sampler as ReturnType<typeof sampleUsage> | null)?.stop() ?? { processes: {}, machineBusyPct: null, otherCpuPct: null, otherCpuPeakPct: null, seconds: 0 };
   const s = result.stats;
   const t = result.timings;
   const sendSpanS = t.firstInviteMs !== null && t.lastInviteMs !== null ? (t.lastInviteMs - t.firstInviteMs) / 1000 : 0;
@@ -122,7 +122,7 @@ export function formatStepLine(r: StepResult, sutName: string): string {
     `100 ${lat(r.to100)}  180 ${lat(r.to180)}  200 ${lat(r.to200)} ms`,
     `${sutName} cpu ${pct(p[sutName]?.cpuPct)}% rss ${mb(p[sutName]?.rssEndBytes)}MB`,
     `drachtio ${pct(p.drachtio?.cpuPct)}%`,
-    `machine ${pct(r.usage.machineBusyPct)}% (others ${pct(r.usage.otherCpuPct)}%)`,
+    `machine ${pct(r.usage.machineBusyPct)}% (others ${pct(r.usage.otherCpuPct)}%, peak ${pct(r.usage.otherCpuPeakPct)}%)`,
     r.pass ? 'PASS' : `FAIL (${r.why})`,
   ].join(' | ');
 }
@@ -161,6 +161,7 @@ export function stepRow(r: StepResult, sutName: string): Record<string, string |
   row.sipp_uas_cpu_pct = p.sipp_uas?.cpuPct ?? null;
   row.machine_busy_pct = r.usage.machineBusyPct;
   row.other_cpu_pct = r.usage.otherCpuPct;
+  row.other_cpu_peak_pct = r.usage.otherCpuPeakPct;
   return row;
 }
 
@@ -170,6 +171,6 @@ export const STEP_COLUMNS = [
   'invite_100_p50_ms', 'invite_100_p95_ms', 'invite_100_p99_ms',
   'invite_180_p50_ms', 'invite_180_p95_ms', 'invite_180_p99_ms',
   'invite_200_p50_ms', 'invite_200_p95_ms', 'invite_200_p99_ms',
-  'sut_cpu_pct', 'sut_rss_mb', 'sut_rss_peak_mb', 'drachtio_cpu_pct', 'redis_cpu_pct', 'sipp_uac_cpu_pct', 'sipp_uas_cpu_pct', 'machine_busy_pct', 'other_cpu_pct',
+  'sut_cpu_pct', 'sut_rss_mb', 'sut_rss_peak_mb', 'drachtio_cpu_pct', 'redis_cpu_pct', 'sipp_uac_cpu_pct', 'sipp_uas_cpu_pct', 'machine_busy_pct', 'other_cpu_pct', 'other_cpu_peak_pct',
   'pass', 'why',
 ] as const;

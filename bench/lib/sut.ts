@@ -4,7 +4,7 @@
  * B2BUA of bareB2bua.ts. Their output goes to a file, never through a pipe to this process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
@@ -16,11 +16,21 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 
 export type Runner = 'tsx' | 'dist';
 
+export interface MemoryUsage {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
 export interface RunningProcess {
   readonly name: string;
   readonly proc: ChildProcess;
   readonly logFile: string;
   pid(): number | null;
+  /** Full GC in the process, then its process.memoryUsage() (see memoryProbe.mjs); null when it does not answer. */
+  memoryAfterGc(): Promise<MemoryUsage | null>;
   /** SIGTERM, then SIGKILL after graceMs */
   stop(graceMs?: number): Promise<void>;
   logTail(chars?: number): string;
@@ -33,9 +43,14 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
+const PROBE = join(ROOT, 'bench/lib/memoryProbe.mjs');
+
 function spawnLogged(name: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): RunningProcess {
   const out = openSync(logFile, 'a');
-  const proc = track(spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', out, out] }));
+  const memoryFile = `${logFile}.memory.json`;
+  const proc = track(
+    spawn(process.execPath, ['--expose-gc', '--import', PROBE, ...args], { cwd: ROOT, env: { ...env, BENCH_MEMORY_FILE: memoryFile }, stdio: ['ignore', out, out] }),
+  );
   closeSync(out);
   proc.on('error', () => undefined);
   const logTail = (chars = 3_000): string => {
@@ -50,6 +65,22 @@ function spawnLogged(name: string, args: string[], logFile: string, env: NodeJS.
     pid: () => (proc.exitCode === null && proc.signalCode === null ? (proc.pid ?? null) : null),
     stop: async (graceMs = 20_000) => {
       await terminate(proc, 'SIGTERM', graceMs);
+    },
+    memoryAfterGc: async () => {
+      rmSync(memoryFile, { force: true });
+      if (!proc.pid || proc.exitCode !== null) return null;
+      proc.kill('SIGUSR2');
+      for (let i = 0; i < 40; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (existsSync(memoryFile)) {
+          try {
+            return JSON.parse(readFileSync(memoryFile, 'utf8')) as MemoryUsage;
+          } catch {
+            // half written: next round
+          }
+        }
+      }
+      return null;
     },
     logTail,
   };

@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { toCsv } from '../../bench/lib/csv.js';
+import { moduleOf, summarizeProfile } from '../../bench/lib/profile.js';
+import { lineChart, niceTicks } from '../../bench/lib/report.js';
+import { benchNumber, dialPlan, MAX_NUMBERS, numberAt } from '../../bench/lib/seed.js';
+import { distribution, judgeStep, nextRate, parseSetupLog, percentile } from '../../bench/lib/stats.js';
+import { metricValue } from '../../bench/lib/sut.js';
+import { phoneNumberSchema } from '../../src/domain/model.js';
+import { normaliseNumber } from '../../src/domain/e164.js';
+
+describe('percentile (nearest rank)', () => {
+  const values = Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
+  it.each([
+    [50, 50],
+    [95, 95],
+    [99, 99],
+    [100, 100],
+    [0, 1],
+    [0.5, 1],
+    [99.5, 100],
+  ])('p%s of 1..100 is %s', (p, expected) => {
+    expect(percentile(values, p)).toBe(expected);
+  });
+
+  it('is null without values', () => {
+    expect(percentile([], 50)).toBeNull();
+    expect(distribution([])).toEqual({ count: 0, p50: null, p95: null, p99: null, max: null, mean: null });
+  });
+
+  it('sorts what it is given', () => {
+    expect(distribution([30, 10, 20])).toMatchObject({ count: 3, p50: 20, max: 30, mean: 20 });
+  });
+});
+
+describe('parseSetupLog', () => {
+  it('turns gettimeofday pairs into ms after the INVITE, leaving out responses that never came', () => {
+    const text = [
+      'setup;1;1700000000.000000;500000.000000;1700000000.000000;500250.000000;1700000000.000000;505000.000000;1700000000.000000;507500.000000',
+      // no 100: 0;0, and the 200 crosses a second boundary
+      'setup;2;1700000000.000000;999000.000000;0.000000;0.000000;1700000001.000000;1000.000000;1700000001.000000;4000.000000',
+      'garbage line',
+    ].join('\n');
+    const t = parseSetupLog(text);
+    expect(t.to100).toEqual([0.25]);
+    expect(t.to180.map((v) => Number(v.toFixed(3)))).toEqual([5, 2]);
+    expect(t.to200.map((v) => Number(v.toFixed(3)))).toEqual([7.5, 5]);
+    expect(t.lastInviteMs! - t.firstInviteMs!).toBeCloseTo(499, 6);
+  });
+});
+
+describe('judgeStep', () => {
+  const base = { offeredCps: 100, planned: 1000, created: 1000, successful: 1000, failed: 0, sendSpanS: 9.99 };
+  it.each([
+    ['all answered at the offered rate', base, true],
+    ['one failed call in 1000 is 0.1 %: not under it', { ...base, successful: 999, failed: 1 }, false],
+    ['none failed but SIPp managed only 80 cps', { ...base, sendSpanS: 12.5 }, false],
+    ['nothing placed', { ...base, created: 0, successful: 0 }, false],
+  ])('%s', (_name, counts, pass) => {
+    expect(judgeStep(counts).pass).toBe(pass);
+  });
+
+  it('counts calls cut off by the time bound as failed', () => {
+    expect(judgeStep({ ...base, successful: 990, failed: 0 }).failureRatio).toBeCloseTo(0.01, 9);
+  });
+});
+
+describe('nextRate', () => {
+  const opts = { start: 100, step: 50, max: 400, resolution: 25 };
+  it('climbs by step while steps pass, stops at max', () => {
+    expect(nextRate([], opts)).toBe(100);
+    expect(nextRate([{ rate: 100, pass: true }], opts)).toBe(150);
+    expect(nextRate([{ rate: 350, pass: true }], opts)).toBe(400);
+    expect(nextRate([{ rate: 400, pass: true }], opts)).toBeNull();
+  });
+
+  it('after a failure, halves the gap to the best pass down to the resolution', () => {
+    expect(nextRate([{ rate: 300, pass: true }, { rate: 350, pass: false }], opts)).toBe(325);
+    expect(nextRate([{ rate: 300, pass: true }, { rate: 350, pass: false }, { rate: 325, pass: true }], opts)).toBeNull();
+    expect(nextRate([{ rate: 300, pass: true }, { rate: 350, pass: false }, { rate: 325, pass: false }], opts)).toBeNull();
+  });
+
+  it('searches downwards when the first rate already fails', () => {
+    expect(nextRate([{ rate: 100, pass: false }], opts)).toBe(50);
+  });
+});
+
+describe('toCsv', () => {
+  it('quotes what needs quoting and prints fractions with 3 decimals', () => {
+    expect(toCsv([{ a: 'x,y', b: 1.23456, c: null, d: 'say "hi"' }], ['a', 'b', 'c', 'd'])).toBe('a,b,c,d\n"x,y",1.235,,"say ""hi"""\n');
+  });
+});
+
+describe('report', () => {
+  it('niceTicks covers the maximum with round steps', () => {
+    expect(niceTicks(437)).toEqual([0, 100, 200, 300, 400, 500]);
+    expect(niceTicks(0)).toEqual([0, 1]);
+  });
+
+  it('lineChart draws one path per line and escapes names', () => {
+    const svg = lineChart({ title: 'a<b', xLabel: 'x', yLabel: 'y', lines: [{ name: 'edge & co', color: '#c00', points: [[100, 5], [200, null], [300, 9]] }] });
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('a&#60;b');
+    expect(svg).toContain('edge &#38; co');
+    // null breaks the line: two separate moves
+    expect((/<path d="([^"]+)"/.exec(svg)?.[1] ?? '').match(/M/g)).toHaveLength(2);
+  });
+});
+
+describe('profile', () => {
+  it.each([
+    ['file:///w/node_modules/drachtio-srf/lib/srf.js', 'x', 'drachtio-srf'],
+    ['file:///w/node_modules/@esbuild/linux/x.js', 'x', '@esbuild/linux'],
+    ['file:///w/src/pipeline/steps/did.ts', 'x', 'src/pipeline/steps/did.ts'],
+    ['file:///w/dist/pipeline/inbound.js', 'x', 'src/pipeline/inbound.ts'],
+    ['node:internal/streams/writable', 'x', 'node:internal'],
+    ['', '(garbage collector)', '(garbage collector)'],
+  ])('moduleOf(%s) = %s', (url, fn, expected) => {
+    expect(moduleOf(url, fn)).toBe(expected);
+  });
+
+  it('sums self time per sample and leaves idle out of the busy share', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+    const s = summarizeProfile({
+      nodes: [
+        { id: 1, callFrame: frame('(root)', '') },
+        { id: 2, callFrame: frame('(idle)', '') },
+        { id: 3, callFrame: frame('parse', 'file:///w/node_modules/libphonenumber-js/x.js') },
+        { id: 4, callFrame: frame('write', 'file:///w/node_modules/pino/y.js') },
+      ],
+      samples: [2, 3, 3, 4],
+      timeDeltas: [1000, 3000, 3000, 2000],
+      startTime: 0,
+      endTime: 9000,
+    });
+    expect(s.idleMs).toBe(1);
+    expect(s.busyMs).toBe(8);
+    expect(s.byModule[0]).toEqual({ name: 'libphonenumber-js', ms: 6, pct: 75 });
+  });
+});
+
+describe('metricValue', () => {
+  const text = [
+    '# HELP sip_edge_active_calls Calls up',
+    'sip_edge_active_calls{direction="inbound"} 12',
+    'sip_edge_active_calls{direction="outbound"} 3',
+    'sip_edge_active_calls_other 99',
+  ].join('\n');
+  it('sums the matching label sets of exactly that name', () => {
+    expect(metricValue(text, 'sip_edge_active_calls')).toBe(15);
+    expect(metricValue(text, 'sip_edge_active_calls', { direction: 'outbound' })).toBe(3);
+    expect(metricValue(text, 'sip_edge_missing')).toBeNull();
+  });
+});
+
+describe('bench numbers', () => {
+  it('are distinct valid E.164 numbers that the DID step keeps as they are', () => {
+    const sample = [0, 1, 9, 10, 999, 1000, 123_456, MAX_NUMBERS - 1];
+    const numbers = sample.map(numberAt);
+    expect(new Set(numbers).size).toBe(sample.length);
+    for (const n of numbers) expect(normaliseNumber(n)).toMatchObject({ e164: n, country: 'US' });
+    expect(() => numberAt(MAX_NUMBERS)).toThrow(RangeError);
+  });
+
+  it('are complete phone number records (the schema adds nothing)', () => {
+    expect(phoneNumberSchema.parse(benchNumber(7))).toEqual(benchNumber(7));
+  });
+
+  it('dial plans are permutations: every index once per round', () => {
+    const plan = dialPlan(1000, 3);
+    const all = plan.slice(0, 1000);
+    expect(new Set(all).size).toBe(1000);
+    expect(plan.slice(1000, 5)).toEqual(all.slice(0, 5));
+  });
+});
