@@ -63,7 +63,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
   const srf = new Srf();
   const drachtio = new DrachtioConnection(srf, config.drachtio, metrics, logger);
   const lifecycle = new CallLifecycle((err, event) => logger.error({ err, event }, 'call lifecycle listener failed'));
-  const billing = createBilling({ config, metrics, logger: logger.child({ component: 'billing' }) });
+  const billing = createBilling({ config, metrics, logger });
   lifecycle.attach(billing.listener);
   const activeCalls = new ActiveCalls();
   let draining = false;
@@ -202,7 +202,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         const ended = await activeCalls.terminateAll();
         logger.info({ ended }, 'drain timeout: ended the calls left with BYE');
       }
-      limiter.stop();
+      await limiter.stop();
       drachtio.stop();
       await admin.close();
       await billing.stop();

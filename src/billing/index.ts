@@ -72,6 +72,7 @@ export function createBilling(deps: BillingDeps): Billing {
       maxlen: cfg.stream_maxlen,
       dedupeTtlMs: cfg.dedupe_ttl_s * 1000,
       batchSize: cfg.batch_size,
+      lingerMs: cfg.linger_ms,
       retryMinMs: cfg.retry_min_ms,
       retryMaxMs: cfg.retry_max_ms,
     },

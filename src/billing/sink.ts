@@ -13,6 +13,8 @@ export interface SinkOptions {
   readonly maxlen: number;
   readonly dedupeTtlMs: number;
   readonly batchSize: number;
+  /** ms a new event waits for others to share its round trip (0 = next turn of the event loop) */
+  readonly lingerMs: number;
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
 }
@@ -21,7 +23,8 @@ export interface SinkOptions {
 export type AppendResult = number | Error;
 
 interface BillingCommands {
-  sipEdgeBillingAppend(...args: (string | number)[]): Promise<number>;
+  /** numkeys, KEYS, ARGV as APPEND_LUA describes; one result per event */
+  sipEdgeBillingAppend(...args: (string | number)[]): Promise<unknown>;
   sipEdgeBillingRetire(...args: string[]): Promise<number>;
 }
 
@@ -34,7 +37,8 @@ const RESULT_LABEL: Readonly<Record<number, string>> = {
 
 /**
  * The billing event sink: `enqueue` is synchronous and O(1) (the SIP path never waits on Redis);
- * one background pump appends queued ops to the Redis stream in order, in pipelined batches.
+ * one background pump appends queued ops to the Redis stream in order, in pipelined batches (a
+ * first event waits `lingerMs` for company).
  * When Redis fails, the queue goes to the local spool and the pump retries with exponential
  * backoff (and at once when the connection is ready again), replaying the spool in order before
  * anything newer. Nothing is dropped: ops leave the queue or the spool only when Redis answered.
@@ -57,7 +61,7 @@ export class StreamSink {
     private readonly logger: Logger,
   ) {
     this.delayMs = options.retryMinMs;
-    redis.defineCommand('sipEdgeBillingAppend', { numberOfKeys: 5, lua: APPEND_LUA });
+    redis.defineCommand('sipEdgeBillingAppend', { lua: APPEND_LUA }); // numkeys varies with the batch
     redis.defineCommand('sipEdgeBillingRetire', { numberOfKeys: 3, lua: RETIRE_LUA });
     redis.on('ready', () => this.retryNow());
   }
@@ -100,20 +104,28 @@ export class StreamSink {
     this.spool.close();
   }
 
-  /** Runs ops now, pipelined, without queueing (recovery); errors are returned per op. */
+  /** Runs ops now, in one script call, without queueing (recovery); errors are returned per op. */
   async run(ops: readonly SinkOp[]): Promise<AppendResult[]> {
-    const pipeline = this.redis.pipeline() as unknown as BillingCommands & { exec(): Promise<[Error | null, unknown][] | null> };
-    for (const op of ops) void pipeline.sipEdgeBillingAppend(...this.args(op));
-    let replies: [Error | null, unknown][] | null;
+    if (ops.length === 0) return [];
+    const keys: string[] = [this.options.stream, this.keys.billingHeartbeats];
+    const argv: (string | number)[] = [this.options.maxlen, this.options.dedupeTtlMs];
+    for (const op of ops) {
+      const e = op.event;
+      keys.push(this.keys.billingSeen(e.call_id), this.keys.billingOpen(op.owner), this.keys.billingAlive(op.owner));
+      argv.push(e.type, e.idempotency_key, JSON.stringify(e), op.mode, e.call_id, op.owner, e.occurred_at, op.force ? '1' : '0');
+    }
+    let replies: unknown;
     try {
-      replies = await pipeline.exec();
+      replies = await (this.redis as unknown as BillingCommands).sipEdgeBillingAppend(keys.length, ...keys, ...argv);
     } catch (err) {
       return ops.map(() => err as Error);
     }
+    if (!Array.isArray(replies) || replies.length !== ops.length) {
+      const err = new Error(`billing append: ${ops.length} events, unexpected reply ${JSON.stringify(replies)?.slice(0, 100)}`);
+      return ops.map(() => err);
+    }
     return ops.map((op, i) => {
-      const [err, value] = replies?.[i] ?? [new Error('no reply'), null];
-      if (err) return err;
-      const result = Number(value);
+      const result = Number(replies[i]);
       this.metrics.billingEvents.inc({ type: op.event.type, result: RESULT_LABEL[result] ?? 'unknown' });
       if (result === APPEND_RESULTS.closed) {
         this.logger.warn({ callId: op.event.call_id, type: op.event.type }, 'billing: call already closed by another instance (edge_restart), call.ended not appended again');
@@ -128,27 +140,6 @@ export class StreamSink {
     return (
       (await commands.sipEdgeBillingRetire(this.keys.billingOpen(owner), this.keys.billingHeartbeats, this.keys.billingAlive(owner), owner)) === 1
     );
-  }
-
-  private args(op: SinkOp): (string | number)[] {
-    const e = op.event;
-    return [
-      this.options.stream,
-      this.keys.billingSeen(e.call_id),
-      this.keys.billingOpen(op.owner),
-      this.keys.billingHeartbeats,
-      this.keys.billingAlive(op.owner),
-      e.type,
-      e.idempotency_key,
-      JSON.stringify(e),
-      op.mode,
-      e.call_id,
-      this.options.maxlen,
-      this.options.dedupeTtlMs,
-      op.owner,
-      e.occurred_at,
-      op.force ? '1' : '0',
-    ];
   }
 
   private kick(): void {
@@ -166,10 +157,12 @@ export class StreamSink {
     }
     if (this.pumping || this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const pump = (): void => {
       this.scheduled = false;
       void this.pump();
-    });
+    };
+    if (this.options.lingerMs > 0 && this.queue.length < this.options.batchSize) setTimeout(pump, this.options.lingerMs);
+    else setImmediate(pump);
   }
 
   /** Tries Redis now (e.g. to replay a spool adopted at start). */

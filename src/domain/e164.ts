@@ -29,12 +29,33 @@ function fromParsed(parsed: ReturnType<typeof parsePhoneNumberFromString>): Norm
 }
 
 /**
+ * Parsing with libphonenumber costs 20-150 us, twice per call (called and calling number), and
+ * the same numbers come back call after call: the last MEMO_SIZE answers are kept (oldest out
+ * first). Results are immutable, so they are shared. Longer inputs than any phone number in any
+ * notation are not kept (the memo stays small whatever a caller sends).
+ */
+const MEMO_SIZE = 20_000;
+const MEMO_MAX_INPUT = 64;
+const memo = new Map<string, NormalisedNumber | null>();
+
+/**
  * Turns a dialled number as carriers send it into E.164: "+1 (555) 000-1001", "15550001001",
  * "tel:+1-555-000-1001", "02071234567;phone-context=+44", "%2B15550001001". The country of a number
  * without "+" comes from its phone-context, else the digits are read as an international number,
  * else as a national one of defaultCountry.
  */
 export function normaliseNumber(raw: string, defaultCountry?: CountryCode): NormalisedNumber | null {
+  if (raw.length > MEMO_MAX_INPUT) return parseNumber(raw, defaultCountry);
+  const key = defaultCountry === undefined ? raw : `${defaultCountry}|${raw}`;
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const result = parseNumber(raw, defaultCountry);
+  if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!);
+  memo.set(key, result === null ? null : Object.freeze(result));
+  return result;
+}
+
+function parseNumber(raw: string, defaultCountry?: CountryCode): NormalisedNumber | null {
   let text: string;
   try {
     text = decodeURIComponent(raw.trim());

@@ -47,7 +47,8 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
   const started = process.hrtime.bigint();
   const view = viewOf(req);
   const direction: Direction = deps.agentSources.match(view.sourceAddress) ? 'outbound' : 'inbound';
-  const log = deps.logger.child({ callId: view.callId, direction });
+  // One child logger per accepted call (below); refusals and errors log their fields inline.
+  const callFields = { callId: view.callId, direction };
   const observeSetup = (): void => {
     deps.metrics.setupSeconds.observe({ direction }, Number(process.hrtime.bigint() - started) / 1e9);
   };
@@ -57,7 +58,7 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
     const outcome = refusal.kind === 'drop' ? 'dropped' : 'rejected';
     deps.metrics.invites.inc({ direction, outcome });
     deps.metrics.rejections.inc({ reason: refusal.reason });
-    log.info({ reason: refusal.reason, step, trunkId: trunk?.id, source: view.sourceAddress, detail: refusal.detail }, `call ${outcome}`);
+    deps.logger.info({ ...callFields, reason: refusal.reason, step, trunkId: trunk?.id, source: view.sourceAddress, detail: refusal.detail }, `call ${outcome}`);
     deps.lifecycle.rejected(rejectedAttempt(view, direction, refusal, trunk));
     observeSetup();
   };
@@ -108,14 +109,14 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
     deps.activeCalls.track(session);
     deps.metrics.activeCalls.inc({ direction });
     session.onEnd(() => deps.metrics.activeCalls.dec({ direction }));
-    const callLog = log.child({ trunkId: info.trunkId, workspaceId: info.workspaceId, numberId: info.numberId });
+    const callLog = deps.logger.child({ ...callFields, trunkId: info.trunkId, workspaceId: info.workspaceId, numberId: info.numberId });
     const result = await accepted.bridge(session, callLog);
     observeSetup();
     deps.metrics.invites.inc({ direction, outcome: result });
   };
 
   run().catch((err: unknown) => {
-    log.error({ err }, 'call failed unexpectedly');
+    deps.logger.error({ ...callFields, err }, 'call failed unexpectedly');
     deps.metrics.invites.inc({ direction, outcome: 'error' });
     if (!res.finalResponseSent) res.send(500);
   });

@@ -38,6 +38,15 @@ describe('normaliseNumber', () => {
   it('reports the country of a valid number', () => {
     expect(normaliseNumber('+442071234567')?.country).toBe('GB');
   });
+
+  it('answers a repeated number the same way, per default country', () => {
+    expect(normaliseNumber('2071234567', 'GB')?.e164).toBe('+442071234567');
+    expect(normaliseNumber('2071234567', 'US')?.e164).not.toBe('+442071234567');
+    expect(normaliseNumber('2071234567', 'GB')?.e164).toBe('+442071234567');
+    expect(normaliseNumber('abc', 'GB')).toBeNull();
+    expect(normaliseNumber('abc', 'GB')).toBeNull();
+    expect(normaliseNumber(`${'1'.repeat(70)}`)).toBeNull();
+  });
 });
 
 describe('isE164', () => {
