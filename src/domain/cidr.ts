@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { BlockList, SocketAddress, isIP } from 'node:net';
 
 export interface ParsedCidr {
   readonly address: string;
@@ -45,10 +45,13 @@ export class CidrMatcher<T> {
   }
 
   match(address: string): T | undefined {
+    if (this.entries.length === 0) return undefined;
     const source = canonicalAddress(address);
     if (!source) return undefined;
+    // BlockList.check(string) builds a SocketAddress for every list: build it once.
+    const socketAddress = new SocketAddress(source);
     for (const entry of this.entries) {
-      if (entry.list.check(source.address, source.family)) return entry.owner;
+      if (entry.list.check(socketAddress)) return entry.owner;
     }
     return undefined;
   }

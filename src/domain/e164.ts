@@ -25,13 +25,22 @@ function fromParsed(parsed: ReturnType<typeof parsePhoneNumberFromString>): Norm
   if (!parsed || !parsed.isPossible()) return null;
   const e164 = parsed.number;
   if (!isE164(e164)) return null;
-  return { e164, country: parsed.country, type: parsed.getType() };
+  // The type takes another pass over the number's patterns; only outbound policy asks for it.
+  let type: { value: NumberType } | null = null;
+  return {
+    e164,
+    country: parsed.country,
+    get type(): NumberType {
+      type ??= { value: parsed.getType() };
+      return type.value;
+    },
+  };
 }
 
 /**
  * Parsing with libphonenumber costs 20-150 us, twice per call (called and calling number), and
  * the same numbers come back call after call: the last MEMO_SIZE answers are kept (oldest out
- * first). Results are immutable, so they are shared. Longer inputs than any phone number in any
+ * first). Results are read-only, so they are shared. Longer inputs than any phone number in any
  * notation are not kept (the memo stays small whatever a caller sends).
  */
 const MEMO_SIZE = 20_000;
@@ -51,7 +60,7 @@ export function normaliseNumber(raw: string, defaultCountry?: CountryCode): Norm
   if (known !== undefined) return known;
   const result = parseNumber(raw, defaultCountry);
   if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value!);
-  memo.set(key, result === null ? null : Object.freeze(result));
+  memo.set(key, result);
   return result;
 }
 
