@@ -41,7 +41,7 @@ const USAGE = `npm run bench -- [options]
   --memory-calls 2000      calls held for the memory figure (0 = skip)
   --rounds 1               bare, edge, bare, edge...: each side's figure is its best round
   --only bare|edge         run one side only (no ratio)
-  --runner tsx|dist        edge from src through tsx (default) or dist/main.js (built first)
+  --runner dist|tsx        edge from dist/main.js as in production (default, built first) or src through tsx
   --log-level info         edge log level
   --profile                V8 CPU profiles of both processes; prints where the time went
   --out DIR                results directory (default bench/results/bench-<time>)`;
@@ -228,7 +228,7 @@ async function main(): Promise<void> {
       'memory-calls': { type: 'string', default: '2000' },
       rounds: { type: 'string', default: '1' },
       only: { type: 'string' },
-      runner: { type: 'string', default: 'tsx' },
+      runner: { type: 'string', default: 'dist' },
       'log-level': { type: 'string', default: 'info' },
       profile: { type: 'boolean', default: false },
       out: { type: 'string' },

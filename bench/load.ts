@@ -36,7 +36,7 @@ const USAGE = `npm run load -- [options]
   --no-seed                    dial numbers seeded by an earlier run
   --carrier-ip 127.0.0.21      SIPp carrier source address (the trunk allows exactly this /32)
   --agent-ip 127.0.0.31        SIPp agent address
-  --runner tsx|dist            edge from src through tsx (default) or dist/main.js (built first)
+  --runner dist|tsx            edge from dist/main.js as in production (default, built first) or src through tsx
   --log-level info             edge log level
   --cpu-prof                   write a V8 CPU profile of the edge and print where its time went
   --warmup 5                   seconds of calls at 50 cps before the first step (default 0)
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
       'no-seed': { type: 'boolean', default: false },
       'carrier-ip': { type: 'string', default: '127.0.0.21' },
       'agent-ip': { type: 'string', default: '127.0.0.31' },
-      runner: { type: 'string', default: 'tsx' },
+      runner: { type: 'string', default: 'dist' },
       'log-level': { type: 'string', default: 'info' },
       'cpu-prof': { type: 'boolean', default: false },
       warmup: { type: 'string', default: '0' },

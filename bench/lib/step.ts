@@ -109,6 +109,12 @@ const mb = (b: number | null | undefined): string => (b === null || b === undefi
 const ms = (v: number | null): string => (v === null ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(0));
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : v.toFixed(0));
 
+/** CPU milliseconds the process spent per call of the step: the figure to compare two systems by. */
+export function cpuMsPerCall(cpuPct: number | null | undefined, reachedCps: number): number | null {
+  if (cpuPct === null || cpuPct === undefined || reachedCps <= 0) return null;
+  return (cpuPct / 100) * (1000 / reachedCps);
+}
+
 /** One line per step for the terminal. */
 export function formatStepLine(r: StepResult, sutName: string): string {
   const p = r.usage.processes;
@@ -120,7 +126,7 @@ export function formatStepLine(r: StepResult, sutName: string): string {
     `failed ${(r.failureRatio * 100).toFixed(2)}%`,
     `retrans ${r.retransmissions}`,
     `100 ${lat(r.to100)}  180 ${lat(r.to180)}  200 ${lat(r.to200)} ms`,
-    `${sutName} cpu ${pct(p[sutName]?.cpuPct)}% rss ${mb(p[sutName]?.rssEndBytes)}MB`,
+    `${sutName} cpu ${pct(p[sutName]?.cpuPct)}% (${ms(cpuMsPerCall(p[sutName]?.cpuPct, r.reachedCps))} ms/call) rss ${mb(p[sutName]?.rssEndBytes)}MB`,
     `drachtio ${pct(p.drachtio?.cpuPct)}%`,
     `machine ${pct(r.usage.machineBusyPct)}% (others ${pct(r.usage.otherCpuPct)}%, peak ${pct(r.usage.otherCpuPeakPct)}%)`,
     r.pass ? 'PASS' : `FAIL (${r.why})`,
@@ -153,6 +159,7 @@ export function stepRow(r: StepResult, sutName: string): Record<string, string |
   }
   row.sut = sutName;
   row.sut_cpu_pct = p[sutName]?.cpuPct ?? null;
+  row.sut_cpu_ms_per_call = cpuMsPerCall(p[sutName]?.cpuPct, r.reachedCps);
   row.sut_rss_mb = p[sutName]?.rssEndBytes ? p[sutName]!.rssEndBytes! / 1048576 : null;
   row.sut_rss_peak_mb = p[sutName]?.rssPeakBytes ? p[sutName]!.rssPeakBytes! / 1048576 : null;
   row.drachtio_cpu_pct = p.drachtio?.cpuPct ?? null;
@@ -171,6 +178,6 @@ export const STEP_COLUMNS = [
   'invite_100_p50_ms', 'invite_100_p95_ms', 'invite_100_p99_ms',
   'invite_180_p50_ms', 'invite_180_p95_ms', 'invite_180_p99_ms',
   'invite_200_p50_ms', 'invite_200_p95_ms', 'invite_200_p99_ms',
-  'sut_cpu_pct', 'sut_rss_mb', 'sut_rss_peak_mb', 'drachtio_cpu_pct', 'redis_cpu_pct', 'sipp_uac_cpu_pct', 'sipp_uas_cpu_pct', 'machine_busy_pct', 'other_cpu_pct', 'other_cpu_peak_pct',
+  'sut_cpu_pct', 'sut_cpu_ms_per_call', 'sut_rss_mb', 'sut_rss_peak_mb', 'drachtio_cpu_pct', 'redis_cpu_pct', 'sipp_uac_cpu_pct', 'sipp_uas_cpu_pct', 'machine_busy_pct', 'other_cpu_pct', 'other_cpu_peak_pct',
   'pass', 'why',
 ] as const;

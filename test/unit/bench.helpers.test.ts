@@ -4,6 +4,7 @@ import { moduleOf, summarizeProfile } from '../../bench/lib/profile.js';
 import { lineChart, niceTicks } from '../../bench/lib/report.js';
 import { benchNumber, dialPlan, MAX_NUMBERS, numberAt } from '../../bench/lib/seed.js';
 import { distribution, judgeStep, nextRate, parseSetupLog, percentile } from '../../bench/lib/stats.js';
+import { cpuMsPerCall } from '../../bench/lib/step.js';
 import { metricValue } from '../../bench/lib/sut.js';
 import { phoneNumberSchema } from '../../src/domain/model.js';
 import { normaliseNumber } from '../../src/domain/e164.js';
@@ -81,6 +82,21 @@ describe('nextRate', () => {
 
   it('searches downwards when the first rate already fails', () => {
     expect(nextRate([{ rate: 100, pass: false }], opts)).toBe(50);
+  });
+});
+
+describe('cpuMsPerCall', () => {
+  it.each([
+    [50, 500, 1],
+    [66, 500, 1.32],
+    [100, 250, 4],
+    [null, 500, null],
+    [undefined, 500, null],
+    [40, 0, null],
+  ] as const)('%s %% at %s calls/s -> %s ms per call', (cpu, cps, expected) => {
+    const got = cpuMsPerCall(cpu, cps);
+    if (expected === null) expect(got).toBeNull();
+    else expect(got).toBeCloseTo(expected, 6);
   });
 });
 

@@ -12,7 +12,7 @@ describe('billing config', () => {
       byoc: { minimum_s: 1, increment_s: 1 },
       browser_test: { minimum_s: 1, increment_s: 1 },
     });
-    expect(billing).toMatchObject({ stream: 'billing:events', stream_maxlen: 1_000_000, heartbeat_interval_s: 5, liveness_ttl_s: 20, rejected_events: 'attributed' });
+    expect(billing).toMatchObject({ stream: 'billing:events', stream_maxlen: 1_000_000, heartbeat_interval_s: 5, liveness_ttl_s: 20, rejected_events: 'attributed', batch_size: 200, linger_ms: 5 });
   });
 
   it('takes "minimum/increment" per plan key', () => {
@@ -29,6 +29,8 @@ describe('billing config', () => {
     ['no minimum on a first-minute key', { plans: { personal: '0/1' } }, 'plans.personal'],
     ['a liveness TTL shorter than two heartbeats', { heartbeat_interval_s: 10, liveness_ttl_s: 15 }, 'liveness_ttl_s'],
     ['a negative maxlen', { stream_maxlen: -1 }, 'stream_maxlen'],
+    ['a batch larger than one script call should carry', { batch_size: 5000 }, 'batch_size'],
+    ['a negative linger', { linger_ms: -1 }, 'linger_ms'],
   ])('names the key of %s', (_name, raw, path) => {
     const result = billingConfigSchema.safeParse(raw);
     expect(result.success).toBe(false);
