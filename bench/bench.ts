@@ -19,6 +19,7 @@ import { freeLoopbackPort } from '../test/helpers/localProcess.js';
 import { cleanup, cleanupMark, onCleanup, runMain } from './lib/cleanup.js';
 import { toCsv } from './lib/csv.js';
 import { lookupBenchmark, type LookupResult } from './lib/lookupBench.js';
+import { formatPipelineCost, pipelineCost, type PipelineCostResult } from './lib/pipelineBench.js';
 import { describeMachine, machineInfo, timestamp } from './lib/machine.js';
 import { memoryPerCall, type MemoryResult } from './lib/memory.js';
 import { waitForQuiet } from './lib/procStats.js';
@@ -38,9 +39,11 @@ const USAGE = `npm run bench -- [options]
   --step-seconds 10        seconds of calls per step
   --hold 1                 seconds each call stays up
   --lookup-samples 100000  route lookups per pass of the micro-benchmark (0 = skip)
+  --pipeline-calls 20000   calls per stage of the per-call CPU benchmark of the edge's own work (0 = skip)
   --memory-calls 2000      calls held for the memory figure (0 = skip)
   --rounds 1               bare, edge, bare, edge...: each side's figure is its best round
   --only bare|edge         run one side only (no ratio)
+  --only pipeline          seed, route lookups and the per-call CPU benchmark only (no SIP, a minute or two)
   --runner dist|tsx        edge from dist/main.js as in production (default, built first) or src through tsx
   --log-level info         edge log level
   --profile                V8 CPU profiles of both processes; prints where the time went
@@ -225,6 +228,7 @@ async function main(): Promise<void> {
       'step-seconds': { type: 'string', default: '10' },
       hold: { type: 'string', default: '1' },
       'lookup-samples': { type: 'string', default: '100000' },
+      'pipeline-calls': { type: 'string', default: '20000' },
       'memory-calls': { type: 'string', default: '2000' },
       rounds: { type: 'string', default: '1' },
       only: { type: 'string' },
@@ -258,18 +262,20 @@ async function main(): Promise<void> {
     out: values.out ?? join(ROOT, 'bench/results', `bench-${timestamp()}`),
   };
   if (o.runner !== 'tsx' && o.runner !== 'dist') throw new Error('--runner tsx|dist');
-  if (values.only && values.only !== 'bare' && values.only !== 'edge') throw new Error('--only bare|edge');
-  const sides: Side[] = values.only ? [values.only as Side] : ['bare', 'edge'];
+  if (values.only && !['bare', 'edge', 'pipeline'].includes(values.only)) throw new Error('--only bare|edge|pipeline');
+  const pipelineOnly = values.only === 'pipeline';
+  const sides: Side[] = pipelineOnly ? [] : values.only ? [values.only as Side] : ['bare', 'edge'];
   mkdirSync(o.out, { recursive: true });
   const machine = machineInfo();
   const started = Date.now();
   say(`sip-edge benchmark -> ${o.out}\nmachine: ${describeMachine(machine)}`);
-  if (o.runner === 'dist') execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  if (o.runner === 'dist' && sides.includes('edge')) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 
   let redis: LocalRedis | null = null;
   let seedMs: number | null = null;
   let lookup: LookupResult | null = null;
-  if (sides.includes('edge')) {
+  let pipeline: PipelineCostResult | null = null;
+  if (sides.includes('edge') || pipelineOnly) {
     redis = await startLocalRedis();
     const config = parseConfig({ admin: { token: 'bench-seed-token-000' }, redis: { url: redis.url, key_prefix: KEY_PREFIX, command_timeout_ms: 10_000 } });
     const client = createRedis(config.redis, 'bench-seed');
@@ -284,6 +290,12 @@ async function main(): Promise<void> {
       say(`route lookups: ${samples.toLocaleString('en')} random numbers, RedisRouteStore.number(), one at a time`);
       lookup = await lookupBenchmark({ redisUrl: redis.url, keyPrefix: KEY_PREFIX, total: o.numbers, samples });
       say(`  ${formatLookup(lookup)}`);
+    }
+    const calls = Math.min(num('pipeline-calls'), Math.floor(o.numbers / 4));
+    if (calls > 0) {
+      say(`per-call CPU of the edge's own work (in this process, no SIP), ${calls.toLocaleString('en')} calls per stage:`);
+      pipeline = await pipelineCost({ redisUrl: redis.url, keyPrefix: KEY_PREFIX, total: o.numbers, calls, carrierIp: CARRIER_IP.edge, agentUri: `sip:agent@${AGENT_IP.edge}:5060` });
+      say(formatPipelineCost(pipeline).replace(/^/gm, '  '));
     }
   }
 
@@ -309,9 +321,11 @@ async function main(): Promise<void> {
     ...(edge ? [`(b) full sip-edge, ${o.numbers.toLocaleString('en')} numbers: ${edge.maxRate ?? 'none'} calls/s with < 0.1 % failed${perRound(edge)}`] : []),
     ...(ratio !== null ? [`ratio b/a: ${ratio.toFixed(3)} (target >= 0.95: ${ratio >= 0.95 ? 'met' : 'NOT met'})`] : []),
     ...(lookup ? [`route lookup over ${o.numbers.toLocaleString('en')} numbers: ${formatLookup(lookup).replace(/\n\s*/g, '; ')}`] : []),
+    ...(pipeline ? [`edge CPU per call by stage (no SIP): ${pipeline.stages.map((s) => `${s.stage} ${s.cpuUs.toFixed(0)} us`).join('; ')}`] : []),
     ...(seedMs !== null ? [`seeding ${o.numbers.toLocaleString('en')} numbers: ${(seedMs / 1000).toFixed(1)} s`] : []),
     ...results.filter((r) => r.memory).map((r) => `memory per active call, ${r.side}: ${formatMemory(r.memory!)}`),
-    `steps of ${o.stepSeconds} s, hold ${o.holdMs / 1000} s, edge log level ${o.logLevel}, runner ${o.runner}; total ${((Date.now() - started) / 60000).toFixed(1)} min`,
+    ...(sides.length > 0 ? [`steps of ${o.stepSeconds} s, hold ${o.holdMs / 1000} s, edge log level ${o.logLevel}, runner ${o.runner}`] : []),
+    `total ${((Date.now() - started) / 60000).toFixed(1)} min`,
   ];
   say(`\n=== summary ===\n${summary.join('\n')}`);
 
@@ -319,7 +333,7 @@ async function main(): Promise<void> {
   writeFileSync(join(o.out, 'steps.csv'), toCsv(rows, STEP_COLUMNS as unknown as string[]));
   writeFileSync(
     join(o.out, 'results.json'),
-    `${JSON.stringify({ machine, options: o, bare: bare ?? null, edge: edge ?? null, ratio, lookup, seedMs, summary, sides: results }, null, 2)}\n`,
+    `${JSON.stringify({ machine, options: o, bare: bare ?? null, edge: edge ?? null, ratio, lookup, pipeline, seedMs, summary, sides: results }, null, 2)}\n`,
   );
   const tables: Table[] = [
     { title: 'Steps', columns: STEP_COLUMNS as unknown as string[], rows: rows.map((r) => STEP_COLUMNS.map((c) => r[c])) },
@@ -332,6 +346,13 @@ async function main(): Promise<void> {
         ['cache miss (Redis GET)', lookup.miss.p50, lookup.miss.p95, lookup.miss.p99, lookup.miss.max, lookup.miss.mean, lookup.missesPerSecond],
         ['cache hit', lookup.hit.p50, lookup.hit.p95, lookup.hit.p99, lookup.hit.max, lookup.hit.mean, lookup.hitsPerSecond],
       ],
+    });
+  }
+  if (pipeline) {
+    tables.push({
+      title: `CPU of the edge's own work per call, by stage (in-process, no SIP, ${pipeline.concurrency} calls in flight), microseconds`,
+      columns: ['stage', 'CPU us per call', 'calls'],
+      rows: pipeline.stages.map((s) => [s.stage, s.cpuUs, s.calls]),
     });
   }
   const memRows = results.filter((r) => r.memory).map((r) => {

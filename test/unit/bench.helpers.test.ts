@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { toCsv } from '../../bench/lib/csv.js';
 import { moduleOf, summarizeProfile } from '../../bench/lib/profile.js';
 import { lineChart, niceTicks } from '../../bench/lib/report.js';
-import { benchNumber, dialPlan, MAX_NUMBERS, numberAt } from '../../bench/lib/seed.js';
+import { benchNumber, benchTrunk, CALLER, dialPlan, MAX_NUMBERS, numberAt } from '../../bench/lib/seed.js';
 import { distribution, judgeStep, nextRate, parseSetupLog, percentile } from '../../bench/lib/stats.js';
+import { benchInvite } from '../../bench/lib/pipelineBench.js';
 import { cpuMsPerCall } from '../../bench/lib/step.js';
 import { metricValue } from '../../bench/lib/sut.js';
-import { phoneNumberSchema } from '../../src/domain/model.js';
+import { phoneNumberSchema, type TrunkRecord } from '../../src/domain/model.js';
+import { extractCaller, extractDid } from '../../src/pipeline/steps/did.js';
+import { checkMedia } from '../../src/pipeline/steps/media.js';
 import { normaliseNumber } from '../../src/domain/e164.js';
 
 describe('percentile (nearest rank)', () => {
@@ -82,6 +85,17 @@ describe('nextRate', () => {
 
   it('searches downwards when the first rate already fails', () => {
     expect(nextRate([{ rate: 100, pass: false }], opts)).toBe(50);
+  });
+});
+
+describe('benchInvite (the per-call CPU benchmark\'s request)', () => {
+  it('carries the dialled number, the bench caller and a plain RTP offer the pipeline accepts', () => {
+    const view = benchInvite(numberAt(7), 7, '127.0.0.42');
+    const trunk = benchTrunk('127.0.0.42') as TrunkRecord; // a record is the trunk plus timestamps the media step never reads
+    expect(extractDid(view, undefined)).toEqual({ kind: 'continue', value: { raw: numberAt(7), e164: numberAt(7) } });
+    expect(extractCaller(view, undefined)).toEqual({ raw: CALLER, e164: CALLER });
+    expect(checkMedia(view, trunk)).toEqual({ kind: 'continue', value: 'rtp' });
+    expect(view.sourceAddress).toBe('127.0.0.42');
   });
 });
 
