@@ -12,7 +12,7 @@ import { DigestAuthenticator } from './domain/digest.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { InboundPipelineDeps } from './pipeline/inbound.js';
-import { RedisCallLimiter } from './limits/limiter.js';
+import { RedisCallLimiter, type CallLimiter } from './limits/limiter.js';
 import { SourceFloodGuard } from './limits/floodGuard.js';
 import { scannerPatterns } from './pipeline/steps/scanner.js';
 import { DrachtioConnection } from './sip/connection.js';
@@ -23,7 +23,7 @@ import { RedisWorkspaceSettings } from './stores/workspaceSettings.js';
 import { Catalog } from './stores/catalog.js';
 import { redisKeys } from './stores/keys.js';
 import { createRedis, whenReady, type RedisClient } from './stores/redis.js';
-import { RedisRouteStore } from './stores/routeStore.js';
+import { RedisRouteStore, routeStoreOptions, type RouteStore } from './stores/routeStore.js';
 import { onMethod } from './types/drachtio.js';
 
 export interface App {
@@ -46,6 +46,19 @@ export interface AppDeps {
   readonly metrics?: Metrics;
 }
 
+/** What the inbound pipeline needs, from the `sip:` section of the configuration. */
+export function inboundPipelineDeps(sip: Config['sip'], store: RouteStore, limiter: CallLimiter): InboundPipelineDeps {
+  return {
+    store,
+    digest: new DigestAuthenticator(sip.auth_realm, sip.nonce_secret),
+    silentDropUnknownSources: sip.silent_drop_unknown_sources,
+    scannerPatterns: scannerPatterns(sip.scanner_user_agents),
+    defaultCountry: sip.default_country,
+    limiter,
+    flood: new SourceFloodGuard(sip.unknown_source_rate_per_s),
+  };
+}
+
 /** Wires every part of the edge; main.ts only loads config and handles signals. */
 export function createApp({ config, logger, metrics = createMetrics() }: AppDeps): App {
   const redis: RedisClient = createRedis(config.redis, 'main');
@@ -56,7 +69,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     redis,
     subscriber,
     keys,
-    { ttlMs: config.cache.ttl_s * 1000, negativeTtlMs: config.cache.negative_ttl_s * 1000, maxKeys: config.cache.max_keys },
+    routeStoreOptions(config.cache),
     metrics,
     logger.child({ component: 'route-store' }),
   );
@@ -86,15 +99,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     logger.child({ component: 'limits' }),
   );
 
-  const pipeline: InboundPipelineDeps = {
-    store,
-    digest: new DigestAuthenticator(config.sip.auth_realm, config.sip.nonce_secret),
-    silentDropUnknownSources: config.sip.silent_drop_unknown_sources,
-    scannerPatterns: scannerPatterns(config.sip.scanner_user_agents),
-    defaultCountry: config.sip.default_country,
-    limiter,
-    flood: new SourceFloodGuard(config.sip.unknown_source_rate_per_s),
-  };
+  const pipeline = inboundPipelineDeps(config.sip, store, limiter);
 
   const outbound: OutboundPipelineDeps = {
     store,

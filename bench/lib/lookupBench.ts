@@ -8,7 +8,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { redisKeys } from '../../src/stores/keys.js';
 import { createRedis, whenReady } from '../../src/stores/redis.js';
-import { RedisRouteStore } from '../../src/stores/routeStore.js';
+import { RedisRouteStore, routeStoreOptions } from '../../src/stores/routeStore.js';
 import { numberAt, randomIndices } from './seed.js';
 import { distribution, type Distribution } from './stats.js';
 
@@ -33,7 +33,7 @@ export async function lookupBenchmark(o: { redisUrl: string; keyPrefix: string; 
       redis,
       subscriber,
       redisKeys(o.keyPrefix),
-      { ttlMs: config.cache.ttl_s * 1000, negativeTtlMs: config.cache.negative_ttl_s * 1000, maxKeys: config.cache.max_keys },
+      routeStoreOptions(config.cache),
       createMetrics(),
       createLogger('silent'),
     );

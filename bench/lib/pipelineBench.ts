@@ -6,27 +6,27 @@
  * else the machine runs, so it is the figure to watch when changing the hot path.
  */
 import { CallLifecycle, type CallInfo } from '../../src/calls/lifecycle.js';
+import { inboundPipelineDeps } from '../../src/app.js';
 import { createBilling } from '../../src/billing/index.js';
 import { parseConfig } from '../../src/config/load.js';
-import { DigestAuthenticator } from '../../src/domain/digest.js';
 import type { TrunkRecord } from '../../src/domain/model.js';
 import { RedisCallLimiter } from '../../src/limits/limiter.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { evaluateInbound, type InboundPipelineDeps } from '../../src/pipeline/inbound.js';
+import { evaluateInbound } from '../../src/pipeline/inbound.js';
 import { checkTrunkAuth } from '../../src/pipeline/steps/auth.js';
 import { extractCaller, extractDid } from '../../src/pipeline/steps/did.js';
 import { admitCall } from '../../src/pipeline/steps/limits.js';
 import { checkMedia } from '../../src/pipeline/steps/media.js';
 import { resolveRoute } from '../../src/pipeline/steps/route.js';
-import { checkScanner, scannerPatterns } from '../../src/pipeline/steps/scanner.js';
+import { checkScanner } from '../../src/pipeline/steps/scanner.js';
 import { identifyTrunk } from '../../src/pipeline/steps/source.js';
 import { checkTransport } from '../../src/pipeline/steps/transport.js';
 import type { SipRequestView } from '../../src/pipeline/types.js';
 import { Catalog } from '../../src/stores/catalog.js';
 import { redisKeys } from '../../src/stores/keys.js';
 import { createRedis, whenReady } from '../../src/stores/redis.js';
-import { RedisRouteStore } from '../../src/stores/routeStore.js';
+import { RedisRouteStore, routeStoreOptions } from '../../src/stores/routeStore.js';
 import { CALLER, numberAt, randomIndices, seedRoutingThroughCatalog } from './seed.js';
 
 export interface StageCost {
@@ -107,19 +107,12 @@ export async function pipelineCost(o: {
       redis,
       subscriber,
       keys,
-      { ttlMs: config.cache.ttl_s * 1000, negativeTtlMs: config.cache.negative_ttl_s * 1000, maxKeys: config.cache.max_keys },
+      routeStoreOptions(config.cache),
       metrics,
       logger,
     );
     await store.start();
-    const deps: InboundPipelineDeps = {
-      store,
-      digest: new DigestAuthenticator(config.sip.auth_realm, config.sip.nonce_secret),
-      silentDropUnknownSources: config.sip.silent_drop_unknown_sources,
-      scannerPatterns: scannerPatterns(config.sip.scanner_user_agents),
-      defaultCountry: config.sip.default_country,
-      limiter,
-    };
+    const deps = inboundPipelineDeps(config.sip, store, limiter);
     const lifecycle = new CallLifecycle((err) => {
       throw err;
     });

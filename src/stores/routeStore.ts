@@ -1,4 +1,5 @@
 import NodeCache from 'node-cache';
+import type { Config } from '../config/schema.js';
 import type { AgentRecord, PhoneNumberRecord, TrunkRecord } from '../domain/model.js';
 import { CidrMatcher } from '../domain/cidr.js';
 import type { Logger } from '../observability/logger.js';
@@ -43,6 +44,11 @@ export interface RedisRouteStoreOptions {
   readonly negativeTtlMs: number;
   readonly maxKeys: number;
   readonly now?: () => number;
+}
+
+/** The store's options from the `cache:` section of the configuration. */
+export function routeStoreOptions(cache: Config['cache']): RedisRouteStoreOptions {
+  return { ttlMs: cache.ttl_s * 1000, negativeTtlMs: cache.negative_ttl_s * 1000, maxKeys: cache.max_keys };
 }
 
 /**
