@@ -37,8 +37,8 @@ const RESULT_LABEL: Readonly<Record<number, string>> = {
 
 /**
  * The billing event sink: `enqueue` is synchronous and O(1) (the SIP path never waits on Redis);
- * one background pump appends queued ops to the Redis stream in order, in pipelined batches (a
- * first event waits `lingerMs` for company).
+ * one background pump appends queued ops to the Redis stream in order, a batch per script call
+ * (the first event of a batch waits `lingerMs` for company).
  * When Redis fails, the queue goes to the local spool and the pump retries with exponential
  * backoff (and at once when the connection is ready again), replaying the spool in order before
  * anything newer. Nothing is dropped: ops leave the queue or the spool only when Redis answered.
