@@ -45,4 +45,5 @@ export SIP_EDGE_CONFIG=${SIP_EDGE_CONFIG:-config/sip-edge.yaml}
 node dist/tools/seedDemo.js
 echo "admin API: http://127.0.0.1:${ADMIN_PORT:-8080}  (token in $run_dir/admin-token)"
 echo "try:  curl -s -H \"Authorization: Bearer \$(cat $run_dir/admin-token)\" http://127.0.0.1:${ADMIN_PORT:-8080}/v1/phone-numbers"
-node dist/main.js
+# a young generation of 64 MB: see "Node flags" in the README
+node --max-semi-space-size=64 dist/main.js

@@ -45,11 +45,14 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 const PROBE = join(ROOT, 'bench/lib/memoryProbe.mjs');
 
+/** The Node flags production runs the edge with (package.json start, Dockerfile); the bare B2BUA gets the same. */
+export const NODE_FLAGS = ['--max-semi-space-size=64'];
+
 function spawnLogged(name: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): RunningProcess {
   const out = openSync(logFile, 'a');
   const memoryFile = `${logFile}.memory.json`;
   const proc = track(
-    spawn(process.execPath, ['--expose-gc', '--import', PROBE, ...args], { cwd: ROOT, env: { ...env, BENCH_MEMORY_FILE: memoryFile }, stdio: ['ignore', out, out] }),
+    spawn(process.execPath, [...NODE_FLAGS, '--expose-gc', '--import', PROBE, ...args], { cwd: ROOT, env: { ...env, BENCH_MEMORY_FILE: memoryFile }, stdio: ['ignore', out, out] }),
   );
   closeSync(out);
   proc.on('error', () => undefined);

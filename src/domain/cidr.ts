@@ -28,12 +28,18 @@ export function canonicalAddress(address: string): { address: string; family: 'i
   return { address: candidate, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
+/** Source addresses whose answer a matcher keeps (oldest out first). */
+const MEMO_SIZE = 10_000;
+
 /**
  * Matches source addresses against owners' CIDR lists; the longest prefix wins, so a customer's
- * /32 inside a carrier's /24 goes to the customer.
+ * /32 inside a carrier's /24 goes to the customer. Carriers send from a few addresses, call after
+ * call: the answers for the last MEMO_SIZE addresses are kept, so a known source costs one Map
+ * lookup however many lists there are.
  */
 export class CidrMatcher<T> {
   private readonly entries: { list: BlockList; prefix: number; owner: T }[] = [];
+  private readonly memo = new Map<string, T | null>();
 
   add(cidr: string, owner: T): void {
     const parsed = parseCidr(cidr);
@@ -42,9 +48,19 @@ export class CidrMatcher<T> {
     list.addSubnet(parsed.address, parsed.prefix, parsed.family);
     this.entries.push({ list, prefix: parsed.prefix, owner });
     this.entries.sort((a, b) => b.prefix - a.prefix);
+    this.memo.clear();
   }
 
   match(address: string): T | undefined {
+    const known = this.memo.get(address);
+    if (known !== undefined) return known ?? undefined;
+    const owner = this.scan(address);
+    if (this.memo.size >= MEMO_SIZE) this.memo.delete(this.memo.keys().next().value!);
+    this.memo.set(address, owner ?? null);
+    return owner;
+  }
+
+  private scan(address: string): T | undefined {
     if (this.entries.length === 0) return undefined;
     const source = canonicalAddress(address);
     if (!source) return undefined;

@@ -78,7 +78,7 @@ export async function routeTest(input: RouteTestRequest, deps: RouteTestDeps): P
       detail: null,
       trunk_id: plan.trunk.id,
       route: {
-        did: plan.did,
+        did: { raw: plan.did.raw, e164: plan.did.e164 },
         caller: plan.caller,
         number_id: plan.number.id,
         workspace_id: plan.number.workspace_id,

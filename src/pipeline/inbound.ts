@@ -6,12 +6,13 @@ import type { SourceFloodGuard } from '../limits/floodGuard.js';
 import type { RouteStore } from '../stores/routeStore.js';
 import { checkTrunkAuth } from './steps/auth.js';
 import { admitCall } from './steps/limits.js';
-import { extractCaller, extractDid } from './steps/did.js';
+import { confirmDid, extractCaller, extractDid } from './steps/did.js';
 import { checkMedia } from './steps/media.js';
 import { resolveRoute } from './steps/route.js';
 import { checkScanner } from './steps/scanner.js';
 import { identifyTrunk } from './steps/source.js';
 import { checkTransport } from './steps/transport.js';
+import type { RejectReason } from './reasons.js';
 import type { Decision, InboundOutcome, InboundStep, SipRequestView } from './types.js';
 
 export interface InboundPipelineDeps {
@@ -31,6 +32,9 @@ export interface EvaluateOptions {
   /** route-test: decide without taking a call slot (limits are not checked) */
   readonly dryRun?: boolean;
 }
+
+/** Route refusals that mean the number was not found (or could not be looked up). */
+const NOT_FOUND: ReadonlySet<RejectReason> = new Set(['number_not_found', 'route_unavailable']);
 
 function refused(step: InboundStep, decision: Exclude<Decision<unknown>, { kind: 'continue' }>, trunk?: TrunkRecord): InboundOutcome {
   return trunk ? { ...decision, step, trunk } : { ...decision, step };
@@ -61,8 +65,16 @@ export async function evaluateInbound(req: SipRequestView, deps: InboundPipeline
 
   const did = extractDid(req, deps.defaultCountry);
   if (did.kind !== 'continue') return refused('did', did, trunk);
+  let called = did.value;
 
-  const route = await resolveRoute(trunk, did.value, deps.store);
+  let route = await resolveRoute(trunk, called, deps.store);
+  if (route.kind !== 'continue' && !called.read && NOT_FOUND.has(route.reason)) {
+    // Looked up as sent and not found: now libphonenumber reads it (see extractDid).
+    const confirmed = confirmDid(called);
+    if (confirmed.kind !== 'continue') return refused('did', confirmed, trunk);
+    if (confirmed.value.e164 !== called.e164) route = await resolveRoute(trunk, confirmed.value, deps.store);
+    called = confirmed.value;
+  }
   if (route.kind !== 'continue') return refused('route', route, trunk);
 
   let lease = null;
@@ -77,7 +89,7 @@ export async function evaluateInbound(req: SipRequestView, deps: InboundPipeline
     lease,
     plan: {
       trunk,
-      did: did.value,
+      did: called,
       caller: extractCaller(req, deps.defaultCountry),
       number: route.value.number,
       targets: route.value.targets,

@@ -32,6 +32,11 @@ export interface CalledNumber {
   /** As the carrier sent it (Request-URI or To user, or the whole tel: URI) */
   readonly raw: string;
   readonly e164: string;
+  /**
+   * false: the user part was already written as E.164 and is used as sent, not yet read by
+   * libphonenumber (see extractDid); the pipeline reads it if the lookup does not find it.
+   */
+  readonly read: boolean;
 }
 
 export interface Caller {

@@ -92,7 +92,7 @@ describe('benchInvite (the per-call CPU benchmark\'s request)', () => {
   it('carries the dialled number, the bench caller and a plain RTP offer the pipeline accepts', () => {
     const view = benchInvite(numberAt(7), 7, '127.0.0.42');
     const trunk = benchTrunk('127.0.0.42') as TrunkRecord; // a record is the trunk plus timestamps the media step never reads
-    expect(extractDid(view, undefined)).toEqual({ kind: 'continue', value: { raw: numberAt(7), e164: numberAt(7) } });
+    expect(extractDid(view, undefined)).toEqual({ kind: 'continue', value: { raw: numberAt(7), e164: numberAt(7), read: false } });
     expect(extractCaller(view, undefined)).toEqual({ raw: CALLER, e164: CALLER });
     expect(checkMedia(view, trunk)).toEqual({ kind: 'continue', value: 'rtp' });
     expect(view.sourceAddress).toBe('127.0.0.42');

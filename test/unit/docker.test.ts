@@ -300,7 +300,7 @@ describe('docker/Dockerfile', () => {
   });
 
   it('starts dist/main.js with the config the image carries', () => {
-    expect(instr('CMD')).toEqual(['["node", "dist/main.js"]']);
+    expect(instr('CMD')).toEqual(['["node", "--max-semi-space-size=64", "dist/main.js"]']);
     expect(instr('ENV').join(' ')).toMatch(/SIP_EDGE_CONFIG=\/app\/config\/sip-edge\.yaml/);
     expect(instr('WORKDIR').pop()).toBe('/app');
     expect(instr('EXPOSE').join(' ')).toMatch(/\b8080\/tcp\b/);

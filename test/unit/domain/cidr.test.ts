@@ -83,4 +83,25 @@ describe('CidrMatcher', () => {
   it('counts its entries', () => {
     expect(matcher.size).toBe(6);
   });
+
+  it('answers a repeated source the same, and a list added later changes the answer', () => {
+    const m = new CidrMatcher<string>();
+    m.add('192.0.2.0/24', 'carrier');
+    expect(m.match('192.0.2.77')).toBe('carrier');
+    expect(m.match('192.0.2.77')).toBe('carrier');
+    expect(m.match('203.0.113.9')).toBeUndefined();
+    expect(m.match('203.0.113.9')).toBeUndefined();
+    m.add('192.0.2.77', 'customer-pbx');
+    m.add('203.0.113.0/24', 'late');
+    expect(m.match('192.0.2.77')).toBe('customer-pbx');
+    expect(m.match('203.0.113.9')).toBe('late');
+  });
+
+  it('stays right past the number of sources it remembers', () => {
+    const m = new CidrMatcher<string>();
+    m.add('10.0.0.0/8', 'private');
+    for (let i = 0; i < 12_000; i++) expect(m.match(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`)).toBe('private');
+    expect(m.match('10.0.0.0')).toBe('private');
+    expect(m.match('11.0.0.1')).toBeUndefined();
+  });
 });

@@ -77,7 +77,7 @@ describe('evaluateInbound', () => {
     if (outcome.kind !== 'accept') return;
     const { plan } = outcome;
     expect(plan.trunk.id).toBe('carrier');
-    expect(plan.did).toEqual({ raw: 'tel:+1-555-000-1001', e164: '+15550001001' });
+    expect(plan.did).toEqual({ raw: 'tel:+1-555-000-1001', e164: '+15550001001', read: true });
     expect(plan.caller).toEqual({ raw: '1-555-000-2002', e164: '+15550002002' });
     expect(plan.number.id).toBe('num-1');
     expect(plan.targets.map((t) => [t.role, t.agent.id, t.agent.sip_uri])).toEqual([
@@ -111,6 +111,42 @@ describe('evaluateInbound', () => {
     const store = new FakeRouteStore({ trunks: [carrier], numbers: [gbNumber], agents: [primary] });
     const outcome = await evaluateInbound(request({ requestUri: 'sip:02071234567@edge.example.com' }), deps({ store, defaultCountry: 'GB' }));
     expect(outcome).toMatchObject({ kind: 'accept', plan: { did: { raw: '02071234567', e164: '+442071234567' }, targets: [{ role: 'primary' }] } });
+  });
+
+  describe('a DID in E.164 form is looked up as sent, read only when not found', () => {
+    const gbNumber = numberRecord({ phone_number: '+442071234567', inbound_routing: { agent_id: 'agent-1' } });
+    const store = () => new FakeRouteStore({ trunks: [carrier], numbers: [number, gbNumber], agents: [primary] });
+
+    it('found as sent: one lookup', async () => {
+      const d = deps({ store: store() });
+      const outcome = await evaluateInbound(request({ requestUri: 'sip:+15550001001@edge.example.com' }), d);
+      expect(outcome).toMatchObject({ kind: 'accept', plan: { did: { e164: '+15550001001' } } });
+      expect((d.store as FakeRouteStore).lookups.filter((l) => l.startsWith('number:'))).toEqual(['number:+15550001001']);
+    });
+
+    it('written with a national prefix: looked up again in canonical form and routed', async () => {
+      const d = deps({ store: store() });
+      const outcome = await evaluateInbound(request({ requestUri: 'sip:+4402071234567@edge.example.com' }), d);
+      expect(outcome).toMatchObject({ kind: 'accept', plan: { did: { raw: '+4402071234567', e164: '+442071234567', read: true } } });
+      expect((d.store as FakeRouteStore).lookups.filter((l) => l.startsWith('number:'))).toEqual(['number:+4402071234567', 'number:+442071234567']);
+    });
+
+    it('an impossible number is still did_invalid at the did step', async () => {
+      const outcome = await evaluateInbound(request({ requestUri: 'sip:+1617256000@edge.example.com' }), deps({ store: store() }));
+      expect(outcome).toMatchObject({ kind: 'reject', step: 'did', reason: 'did_invalid' });
+    });
+
+    it('a possible number that is not registered stays number_not_found', async () => {
+      const outcome = await evaluateInbound(request({ requestUri: 'sip:+16172560000@edge.example.com' }), deps({ store: store() }));
+      expect(outcome).toMatchObject({ kind: 'reject', step: 'route', reason: 'number_not_found' });
+    });
+
+    it('Redis unavailable and an impossible number: did_invalid, as before the lookup', async () => {
+      const s = store();
+      s.failing.add('number');
+      const outcome = await evaluateInbound(request({ requestUri: 'sip:+1617256000@edge.example.com' }), deps({ store: s }));
+      expect(outcome).toMatchObject({ kind: 'reject', step: 'did', reason: 'did_invalid' });
+    });
   });
 
   it('stops at the first refusal: a refused source never reaches the store', async () => {

@@ -32,7 +32,7 @@ const N = {
   }),
 };
 
-const did = (e164: string): CalledNumber => ({ raw: e164, e164 });
+const did = (e164: string): CalledNumber => ({ raw: e164, e164, read: true });
 const store = () => new FakeRouteStore({ numbers: Object.values(N), agents: [primary, fallback] });
 
 describe('resolveRoute (route step)', () => {
@@ -93,7 +93,7 @@ describe('resolveRoute (route step)', () => {
 
   it('looks the number up by its E.164 form, not the raw value', async () => {
     const s = store();
-    await resolveRoute(shared, { raw: 'tel:+1-555-000-1001', e164: '+15550001001' }, s);
+    await resolveRoute(shared, { raw: 'tel:+1-555-000-1001', e164: '+15550001001', read: true }, s);
     expect(s.lookups[0]).toBe('number:+15550001001');
   });
 });
