@@ -294,7 +294,7 @@ async function main(): Promise<void> {
     const calls = Math.min(num('pipeline-calls'), Math.floor(o.numbers / 4));
     if (calls > 0) {
       say(`per-call CPU of the edge's own work (in this process, no SIP), ${calls.toLocaleString('en')} calls per stage:`);
-      pipeline = await pipelineCost({ redisUrl: redis.url, keyPrefix: KEY_PREFIX, total: o.numbers, calls, carrierIp: CARRIER_IP.edge, agentUri: `sip:agent@${AGENT_IP.edge}:5060` });
+      pipeline = await pipelineCost({ redisUrl: redis.url, keyPrefix: KEY_PREFIX, total: o.numbers, calls, carrierIp: CARRIER_IP.edge, agentUri: `sip:agent@${AGENT_IP.edge}:5060`, ...(redis.pid !== null ? { redisPid: redis.pid } : {}) });
       say(formatPipelineCost(pipeline).replace(/^/gm, '  '));
     }
   }
@@ -321,7 +321,7 @@ async function main(): Promise<void> {
     ...(edge ? [`(b) full sip-edge, ${o.numbers.toLocaleString('en')} numbers: ${edge.maxRate ?? 'none'} calls/s with < 0.1 % failed${perRound(edge)}`] : []),
     ...(ratio !== null ? [`ratio b/a: ${ratio.toFixed(3)} (target >= 0.95: ${ratio >= 0.95 ? 'met' : 'NOT met'})`] : []),
     ...(lookup ? [`route lookup over ${o.numbers.toLocaleString('en')} numbers: ${formatLookup(lookup).replace(/\n\s*/g, '; ')}`] : []),
-    ...(pipeline ? [`edge CPU per call by stage (no SIP): ${pipeline.stages.map((s) => `${s.stage} ${s.cpuUs.toFixed(0)} us`).join('; ')}`] : []),
+    ...(pipeline ? [`edge CPU per call by stage (no SIP): ${pipeline.stages.map((s) => `${s.stage} ${s.cpuUs.toFixed(0)} us${s.redisUs === null ? '' : ` (+ redis ${s.redisUs.toFixed(0)} us)`}`).join('; ')}`] : []),
     ...(seedMs !== null ? [`seeding ${o.numbers.toLocaleString('en')} numbers: ${(seedMs / 1000).toFixed(1)} s`] : []),
     ...results.filter((r) => r.memory).map((r) => `memory per active call, ${r.side}: ${formatMemory(r.memory!)}`),
     ...(sides.length > 0 ? [`steps of ${o.stepSeconds} s, hold ${o.holdMs / 1000} s, edge log level ${o.logLevel}, runner ${o.runner}`] : []),
@@ -351,8 +351,8 @@ async function main(): Promise<void> {
   if (pipeline) {
     tables.push({
       title: `CPU of the edge's own work per call, by stage (in-process, no SIP, ${pipeline.concurrency} calls in flight), microseconds`,
-      columns: ['stage', 'CPU us per call', 'calls'],
-      rows: pipeline.stages.map((s) => [s.stage, s.cpuUs, s.calls]),
+      columns: ['stage', 'edge CPU us per call', 'redis-server CPU us per call', 'calls'],
+      rows: pipeline.stages.map((s) => [s.stage, s.cpuUs, s.redisUs, s.calls]),
     });
   }
   const memRows = results.filter((r) => r.memory).map((r) => {

@@ -27,12 +27,15 @@ import { Catalog } from '../../src/stores/catalog.js';
 import { redisKeys } from '../../src/stores/keys.js';
 import { createRedis, whenReady } from '../../src/stores/redis.js';
 import { RedisRouteStore, routeStoreOptions } from '../../src/stores/routeStore.js';
+import { cpuSeconds } from './procStats.js';
 import { CALLER, numberAt, randomIndices, seedRoutingThroughCatalog } from './seed.js';
 
 export interface StageCost {
   readonly stage: string;
   /** CPU microseconds of this process per call (user + system) */
   readonly cpuUs: number;
+  /** CPU microseconds of redis-server per call (null: its pid was not given) */
+  readonly redisUs: number | null;
   readonly calls: number;
 }
 
@@ -71,14 +74,25 @@ export function benchInvite(e164: string, n: number, carrierIp: string): SipRequ
   };
 }
 
-/** CPU µs per call of running `one` for every item, `concurrency` at a time. */
-async function measure<T>(stage: string, items: readonly T[], concurrency: number, one: (item: T) => unknown): Promise<StageCost> {
+/** CPU of this process and of redis-server (its whole work, sockets included) over one stage. */
+function cpuMeter(redisPid: number | undefined): (stage: string, calls: number) => StageCost {
   const started = process.cpuUsage();
+  const redisStarted = redisPid === undefined ? null : cpuSeconds(redisPid);
+  return (stage, calls) => {
+    const used = process.cpuUsage(started);
+    const redisNow = redisPid === undefined ? null : cpuSeconds(redisPid);
+    const redisUs = redisStarted === null || redisNow === null ? null : ((redisNow - redisStarted) * 1e6) / calls;
+    return { stage, cpuUs: (used.user + used.system) / calls, redisUs, calls };
+  };
+}
+
+/** CPU µs per call of running `one` for every item, `concurrency` at a time. */
+async function measure<T>(stage: string, items: readonly T[], concurrency: number, redisPid: number | undefined, one: (item: T) => unknown): Promise<StageCost> {
+  const done = cpuMeter(redisPid);
   for (let i = 0; i < items.length; i += concurrency) {
     await Promise.all(items.slice(i, i + concurrency).map(one));
   }
-  const used = process.cpuUsage(started);
-  return { stage, cpuUs: (used.user + used.system) / items.length, calls: items.length };
+  return done(stage, items.length);
 }
 
 export async function pipelineCost(o: {
@@ -89,6 +103,8 @@ export async function pipelineCost(o: {
   carrierIp: string;
   agentUri: string;
   concurrency?: number;
+  /** redis-server's pid, to report its CPU per call too */
+  redisPid?: number;
 }): Promise<PipelineCostResult> {
   const concurrency = o.concurrency ?? 16;
   const config = parseConfig({ admin: { token: 'bench-pipeline-token-00' }, redis: { url: o.redisUrl, key_prefix: o.keyPrefix }, billing: { stream: 'bench:pipeline:billing' } });
@@ -172,17 +188,17 @@ export async function pipelineCost(o: {
     }
 
     const stages: StageCost[] = [];
-    stages.push(await measure('policy checks: scanner, source, auth, transport, SDP, called and calling number', checksSet, 1, checks));
-    stages.push(await measure('route lookup, cache miss (Redis GET)', routeSet, concurrency, route));
-    stages.push(await measure('route lookup, cache hit', routeSet, concurrency, route));
+    stages.push(await measure('policy checks: scanner, source, auth, transport, SDP, called and calling number', checksSet, 1, o.redisPid, checks));
+    stages.push(await measure('route lookup, cache miss (Redis GET)', routeSet, concurrency, o.redisPid, route));
+    stages.push(await measure('route lookup, cache hit', routeSet, concurrency, o.redisPid, route));
     stages.push(
-      await measure('limits: admission script and release', routeSet, concurrency, async (view) => {
+      await measure('limits: admission script and release', routeSet, concurrency, o.redisPid, async (view) => {
         const admitted = await admitCall(trunk, 'bench-ws-1', view.callId, limiter);
         if (admitted.kind !== 'continue') throw new Error(`limits refused a bench call: ${admitted.reason}`);
         admitted.value.release();
       }),
     );
-    const billingStarted = process.cpuUsage();
+    const billingDone = cpuMeter(o.redisPid);
     for (let i = 0; i < routeSet.length; i++) {
       const info = callInfo(routeSet[i]!);
       lifecycle.started(info);
@@ -192,10 +208,9 @@ export async function pipelineCost(o: {
       if (i % concurrency === concurrency - 1) await new Promise((resolve) => setTimeout(resolve, 1));
     }
     if (!(await billing.flush(30_000))) throw new Error('billing events did not reach Redis');
-    const billingUsed = process.cpuUsage(billingStarted);
-    stages.push({ stage: 'billing: call.started, call.answered, call.ended', cpuUs: (billingUsed.user + billingUsed.system) / routeSet.length, calls: routeSet.length });
+    stages.push(billingDone('billing: call.started, call.answered, call.ended', routeSet.length));
     stages.push(
-      await measure('whole inbound pipeline (evaluateInbound, cache miss) and release', endToEndSet, concurrency, async (view) => {
+      await measure('whole inbound pipeline (evaluateInbound, cache miss) and release', endToEndSet, concurrency, o.redisPid, async (view) => {
         const outcome = await evaluateInbound(view, deps);
         if (outcome.kind !== 'accept') throw new Error(`the pipeline refused a bench call: ${outcome.reason}`);
         outcome.lease?.release();
@@ -211,5 +226,6 @@ export async function pipelineCost(o: {
 }
 
 export function formatPipelineCost(r: PipelineCostResult): string {
-  return r.stages.map((s) => `${s.cpuUs.toFixed(1).padStart(7)} us  ${s.stage}`).join('\n');
+  const redis = (s: StageCost): string => (s.redisUs === null ? '' : ` + redis ${s.redisUs.toFixed(1).padStart(6)} us`);
+  return r.stages.map((s) => `${s.cpuUs.toFixed(1).padStart(7)} us${redis(s)}  ${s.stage}`).join('\n');
 }
