@@ -62,10 +62,11 @@ export const billingConfigSchema = z
     batch_size: z.coerce.number().int().min(1).max(1000).default(200),
     /**
      * How long a new event waits for more to share its Redis round trip (0 = at once). Under load
-     * this turns three round trips per call into one per few calls; the price is that a kill -9
-     * loses the events of the last linger_ms (a normal stop or a Redis outage loses nothing).
+     * this turns three round trips per call into one per many calls (at 20 ms and 300 calls/s,
+     * one per ~6 calls); the price is that a kill -9 loses the events of the last linger_ms (a
+     * normal stop or a Redis outage loses nothing).
      */
-    linger_ms: z.coerce.number().int().min(0).max(1000).default(5),
+    linger_ms: z.coerce.number().int().min(0).max(1000).default(20),
     retry_min_ms: z.coerce.number().int().min(10).default(100),
     retry_max_ms: z.coerce.number().int().min(10).default(5000),
     /** How long stop() waits for queued events to reach Redis before leaving them in the spool. */

@@ -93,7 +93,7 @@ interface Held {
  * Released slots leave Redis in batches this long after the first release: one ZREM per key for
  * every call that ended meanwhile instead of a round trip per call (a slot counts a few ms longer).
  */
-const RELEASE_BATCH_MS = 10;
+const RELEASE_BATCH_MS = 20;
 
 export class RedisCallLimiter implements CallLimiter {
   private readonly held = new Map<string, Held>();

@@ -12,7 +12,7 @@ describe('billing config', () => {
       byoc: { minimum_s: 1, increment_s: 1 },
       browser_test: { minimum_s: 1, increment_s: 1 },
     });
-    expect(billing).toMatchObject({ stream: 'billing:events', stream_maxlen: 1_000_000, heartbeat_interval_s: 5, liveness_ttl_s: 20, rejected_events: 'attributed', batch_size: 200, linger_ms: 5 });
+    expect(billing).toMatchObject({ stream: 'billing:events', stream_maxlen: 1_000_000, heartbeat_interval_s: 5, liveness_ttl_s: 20, rejected_events: 'attributed', batch_size: 200, linger_ms: 20 });
   });
 
   it('takes "minimum/increment" per plan key', () => {
