@@ -4,57 +4,8 @@ import type { Metrics } from '../observability/metrics.js';
 import type { RejectReason } from '../pipeline/reasons.js';
 import type { RedisKeys } from '../stores/keys.js';
 import type { RedisClient } from '../stores/redis.js';
-
-/**
- * Checks and takes every limit of a call in one Lua call: concurrent calls per trunk and per
- * workspace (sorted sets of leases that expire unless their instance refreshes them, so a dead
- * instance's calls stop counting by themselves) and calls per second (token buckets). Nothing is
- * taken unless every limit passes. Returns 0, or the number of the limit that refused.
- */
-const ADMIT = `
-local now = tonumber(ARGV[1])
-local member = ARGV[2]
-local tMax = tonumber(ARGV[5])
-local tCps = tonumber(ARGV[6])
-local wMax = tonumber(redis.call('HGET', KEYS[5], 'max_concurrent_calls') or ARGV[7])
-local wCps = tonumber(redis.call('HGET', KEYS[5], 'max_cps') or ARGV[8])
-
-local function callsFull(key, max)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
-  if max < 0 then return false end
-  return redis.call('ZCARD', key) >= max
-end
-local function tokens(key, rate)
-  if rate <= 0 then return nil end
-  -- burst: 200 ms worth of calls (at least one), so a limit holds closely over any second
-  local cap = math.max(1, rate / 5)
-  local b = redis.call('HMGET', key, 't', 'ts')
-  local t = tonumber(b[1]) or cap
-  local ts = tonumber(b[2]) or now
-  return math.min(cap, t + math.max(0, now - ts) * rate / 1000)
-end
-
-if callsFull(KEYS[1], tMax) then return 1 end
-local tt = tokens(KEYS[2], tCps)
-if tt ~= nil and tt < 1 then return 2 end
-if callsFull(KEYS[3], wMax) then return 3 end
-local wt = tokens(KEYS[4], wCps)
-if wt ~= nil and wt < 1 then return 4 end
-
-redis.call('ZADD', KEYS[1], ARGV[3], member)
-redis.call('PEXPIRE', KEYS[1], ARGV[4] * 2)
-redis.call('ZADD', KEYS[3], ARGV[3], member)
-redis.call('PEXPIRE', KEYS[3], ARGV[4] * 2)
-if tt ~= nil then
-  redis.call('HSET', KEYS[2], 't', tostring(tt - 1), 'ts', ARGV[1])
-  redis.call('PEXPIRE', KEYS[2], 60000)
-end
-if wt ~= nil then
-  redis.call('HSET', KEYS[4], 't', tostring(wt - 1), 'ts', ARGV[1])
-  redis.call('PEXPIRE', KEYS[4], 60000)
-end
-return 0
-`;
+import type { RecordReader } from '../stores/routeStore.js';
+import { ADMIT_LUA, ADMIT_NUMBER_LUA, NOT_TRIED } from './scripts.js';
 
 const REFUSALS: Readonly<Record<number, RejectReason>> = {
   1: 'limit_trunk_calls',
@@ -75,14 +26,32 @@ export interface Lease {
 
 export type Admission = { readonly kind: 'admitted'; readonly lease: Lease } | { readonly kind: 'refused'; readonly reason: RejectReason };
 
+/**
+ * The route lookup's Redis read with the call's admission in the same round trip (ADMIT_NUMBER_LUA):
+ * `read` goes to the route store, which calls it on a cache miss. `admission()` then says what the
+ * script decided, or null when it did not decide (the route was cached, another lookup of the
+ * number was under way, the record is not an active number with inbound routing, or Redis
+ * failed): the caller then admits the call the usual way.
+ */
+export interface AdmissionAlongLookup {
+  readonly read: RecordReader;
+  admission(): Admission | null;
+}
+
 export interface CallLimiter {
   admit(trunk: TrunkRecord, workspaceId: string, callId: string): Promise<Admission>;
+  alongLookup(trunk: TrunkRecord, callId: string): AdmissionAlongLookup;
 }
 
 interface AdmitClient {
   /** the five KEYS then ARGV, as defined with numberOfKeys: 5 */
   sipEdgeAdmit(...args: (string | number)[]): Promise<number>;
+  /** the three KEYS then ARGV: [record or null, result or NOT_TRIED, workspace id] */
+  sipEdgeAdmitNumber(...args: (string | number)[]): Promise<[string | null, number, string | undefined]>;
 }
+
+/** Stands for the workspace id in the key templates handed to ADMIT_NUMBER_LUA. */
+const WORKSPACE = '\u0000workspace\u0000';
 
 interface Held {
   readonly member: string;
@@ -101,6 +70,8 @@ export class RedisCallLimiter implements CallLimiter {
   /** Redis key -> members released since the last batch went out */
   private releasing = new Map<string, string[]>();
   private releaseTimer: NodeJS.Timeout | null = null;
+  /** prefix and suffix of the workspace's calls, cps and settings keys (ADMIT_NUMBER_LUA ARGV 9-14) */
+  private readonly workspaceKeyTemplates: readonly string[];
 
   constructor(
     private readonly redis: RedisClient,
@@ -112,7 +83,14 @@ export class RedisCallLimiter implements CallLimiter {
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {
-    redis.defineCommand('sipEdgeAdmit', { numberOfKeys: 5, lua: ADMIT });
+    const around = (key: string): string[] => [key.slice(0, key.indexOf(WORKSPACE)), key.slice(key.indexOf(WORKSPACE) + WORKSPACE.length)];
+    this.workspaceKeyTemplates = [
+      ...around(keys.activeCalls('workspace', WORKSPACE)),
+      ...around(keys.cpsBucket('workspace', WORKSPACE)),
+      ...around(keys.workspaceSettings(WORKSPACE)),
+    ];
+    redis.defineCommand('sipEdgeAdmit', { numberOfKeys: 5, lua: ADMIT_LUA });
+    redis.defineCommand('sipEdgeAdmitNumber', { numberOfKeys: 3, lua: ADMIT_NUMBER_LUA });
   }
 
   /** Refreshes the leases of this instance's calls well before they expire. */
@@ -141,21 +119,10 @@ export class RedisCallLimiter implements CallLimiter {
       this.keys.cpsBucket('workspace', workspaceId),
       this.keys.workspaceSettings(workspaceId),
     ];
-    const now = this.now();
     let result: number;
     const started = process.hrtime.bigint();
     try {
-      result = await (this.redis as unknown as AdmitClient).sipEdgeAdmit(
-        ...keys,
-        now,
-        member,
-        now + this.leaseMs,
-        this.leaseMs,
-        trunk.limits.max_concurrent_calls ?? -1,
-        trunk.limits.max_cps ?? -1,
-        this.defaults.max_concurrent_calls ?? -1,
-        this.defaults.max_cps ?? -1,
-      );
+      result = await (this.redis as unknown as AdmitClient).sipEdgeAdmit(...keys, ...this.admitArgs(trunk, member));
       this.metrics.redisSeconds.observe({ operation: 'limits_admit' }, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (err) {
       // Limits fail open: while Redis is down, calls on cached routes keep working.
@@ -163,13 +130,55 @@ export class RedisCallLimiter implements CallLimiter {
       this.logger.warn({ err: { message: (err as Error).message } }, 'limits unavailable; admitting call');
       return { kind: 'admitted', lease: { release: () => undefined } };
     }
+    return this.settle(result, member, [keys[0]!, keys[2]!]);
+  }
+
+  alongLookup(trunk: TrunkRecord, callId: string): AdmissionAlongLookup {
+    let decided: Admission | null = null;
+    const read = async (numberKey: string): Promise<string | null> => {
+      const member = `${this.instanceId}:${callId}`;
+      const trunkCalls = this.keys.activeCalls('trunk', trunk.id);
+      const started = process.hrtime.bigint();
+      const [record, result, workspaceId] = await (this.redis as unknown as AdmitClient).sipEdgeAdmitNumber(
+        numberKey,
+        trunkCalls,
+        this.keys.cpsBucket('trunk', trunk.id),
+        ...this.admitArgs(trunk, member),
+        ...this.workspaceKeyTemplates,
+      );
+      this.metrics.redisSeconds.observe({ operation: 'limits_admit_number' }, Number(process.hrtime.bigint() - started) / 1e9);
+      if (result !== NOT_TRIED && workspaceId !== undefined) {
+        decided = this.settle(result, member, [trunkCalls, this.keys.activeCalls('workspace', workspaceId)]);
+      }
+      return record;
+    };
+    return { read, admission: () => decided };
+  }
+
+  /** ARGV 1-8 of both admission scripts. */
+  private admitArgs(trunk: TrunkRecord, member: string): (string | number)[] {
+    const now = this.now();
+    return [
+      now,
+      member,
+      now + this.leaseMs,
+      this.leaseMs,
+      trunk.limits.max_concurrent_calls ?? -1,
+      trunk.limits.max_cps ?? -1,
+      this.defaults.max_concurrent_calls ?? -1,
+      this.defaults.max_cps ?? -1,
+    ];
+  }
+
+  /** A script's result as an Admission; an admitted call's lease is held (refreshed) until released. */
+  private settle(result: number, member: string, leaseKeys: readonly string[]): Admission {
     const refusal = REFUSALS[result];
     if (refusal) {
       this.metrics.limitChecks.inc({ result: refusal });
       return { kind: 'refused', reason: refusal };
     }
     this.metrics.limitChecks.inc({ result: 'admitted' });
-    const held: Held = { member, keys: [keys[0]!, keys[2]!] };
+    const held: Held = { member, keys: leaseKeys };
     this.held.set(member, held);
     let released = false;
     return {

@@ -67,7 +67,9 @@ export async function evaluateInbound(req: SipRequestView, deps: InboundPipeline
   if (did.kind !== 'continue') return refused('did', did, trunk);
   let called = did.value;
 
-  let route = await resolveRoute(trunk, called, deps.store);
+  // A cache miss reads the number and takes the call's slots in one Redis round trip.
+  const along = options.dryRun ? null : deps.limiter.alongLookup(trunk, req.callId);
+  let route = await resolveRoute(trunk, called, deps.store, along?.read);
   if (route.kind !== 'continue' && !called.read && NOT_FOUND.has(route.reason)) {
     // Looked up as sent and not found: now libphonenumber reads it (see extractDid).
     const confirmed = confirmDid(called);
@@ -75,11 +77,15 @@ export async function evaluateInbound(req: SipRequestView, deps: InboundPipeline
     if (confirmed.value.e164 !== called.e164) route = await resolveRoute(trunk, confirmed.value, deps.store);
     called = confirmed.value;
   }
-  if (route.kind !== 'continue') return refused('route', route, trunk);
+  const early = along?.admission() ?? null;
+  if (route.kind !== 'continue') {
+    if (early?.kind === 'admitted') early.lease.release(); // the number is refused after all (wrong workspace, no agent...)
+    return refused('route', route, trunk);
+  }
 
   let lease = null;
   if (!options.dryRun) {
-    const admitted = await admitCall(trunk, route.value.number.workspace_id, req.callId, deps.limiter);
+    const admitted = await admitCall(trunk, route.value.number.workspace_id, req.callId, deps.limiter, early);
     if (admitted.kind !== 'continue') return refused('limits', admitted, trunk);
     lease = admitted.value;
   }

@@ -26,9 +26,13 @@ export function buildTrunkTable(trunks: readonly TrunkRecord[]): TrunkTable {
   return { byId: new Map(trunks.map((t) => [t.id, t])), bySource };
 }
 
+/** Reads a record's JSON from Redis by key (null: no such key). */
+export type RecordReader = (redisKey: string) => Promise<string | null>;
+
 /** What the SIP path reads: numbers and agents by key, trunks from memory. */
 export interface RouteStore {
-  number(e164: string): Promise<Lookup<PhoneNumberRecord>>;
+  /** `read` replaces the GET of a cache miss (the limiter's lookup that also admits the call). */
+  number(e164: string, read?: RecordReader): Promise<Lookup<PhoneNumberRecord>>;
   agent(id: string): Promise<Lookup<AgentRecord>>;
   trunks(): TrunkTable;
 }
@@ -108,8 +112,8 @@ export class RedisRouteStore implements RouteStore {
     return this.table;
   }
 
-  number(e164: string): Promise<Lookup<PhoneNumberRecord>> {
-    return this.lookup('number', e164, this.keys.number(e164)) as Promise<Lookup<PhoneNumberRecord>>;
+  number(e164: string, read?: RecordReader): Promise<Lookup<PhoneNumberRecord>> {
+    return this.lookup('number', e164, this.keys.number(e164), read) as Promise<Lookup<PhoneNumberRecord>>;
   }
 
   agent(id: string): Promise<Lookup<AgentRecord>> {
@@ -120,7 +124,7 @@ export class RedisRouteStore implements RouteStore {
     return this.cache.keys().length;
   }
 
-  private async lookup(kind: 'number' | 'agent', id: string, redisKey: string): Promise<Lookup<unknown>> {
+  private async lookup(kind: 'number' | 'agent', id: string, redisKey: string, read?: RecordReader): Promise<Lookup<unknown>> {
     const cacheKey = `${kind}:${id}`;
     const entry = this.cache.get<Entry>(cacheKey);
     if (entry && this.fresh(entry)) {
@@ -129,7 +133,7 @@ export class RedisRouteStore implements RouteStore {
     }
     const pending = this.inflight.get(cacheKey);
     if (pending) return pending;
-    const fetching = this.fetch(kind, cacheKey, redisKey).finally(() => {
+    const fetching = this.fetch(kind, cacheKey, redisKey, read).finally(() => {
       this.inflight.delete(cacheKey);
       this.dirty.delete(cacheKey);
     });
@@ -137,11 +141,11 @@ export class RedisRouteStore implements RouteStore {
     return fetching;
   }
 
-  private async fetch(kind: 'number' | 'agent', cacheKey: string, redisKey: string): Promise<Lookup<unknown>> {
+  private async fetch(kind: 'number' | 'agent', cacheKey: string, redisKey: string, read?: RecordReader): Promise<Lookup<unknown>> {
     const epoch = this.epoch;
     const started = process.hrtime.bigint();
     try {
-      const raw = await this.redis.get(redisKey);
+      const raw = await (read ? read(redisKey) : this.redis.get(redisKey));
       this.metrics.redisSeconds.observe({ operation: `get_${kind}` }, Number(process.hrtime.bigint() - started) / 1e9);
       const value: unknown = raw === null ? null : JSON.parse(raw);
       // Cache only if no invalidation (of this key, or a resubscription) arrived while we read.

@@ -77,6 +77,20 @@ describe('route store against a shared Redis', () => {
     expect(await a.store.number('+15550002999')).toEqual({ status: 'absent', source: 'redis' });
   });
 
+  it('reads a cache miss through the given reader (the admission script), and a hit without it', async () => {
+    const published = nextInvalidation(a.store, '+15550002010', 1000);
+    const num = await catalog.createNumber(phoneNumber({ phone_number: '+15550002010' }));
+    await published;
+    const read: string[] = [];
+    const reader = async (key: string): Promise<string | null> => {
+      read.push(key);
+      return a.clients[0]!.get(key);
+    };
+    expect(await a.store.number(num.phone_number, reader)).toMatchObject({ status: 'found', source: 'redis', value: { id: num.id } });
+    expect(await a.store.number(num.phone_number, reader)).toMatchObject({ status: 'found', source: 'cache' });
+    expect(read).toEqual([keys.number(num.phone_number)]);
+  });
+
   it('invalidates a changed number on every instance within 100 ms', async () => {
     const num = await catalog.createNumber(phoneNumber({ phone_number: '+15550002002', status: 'active' }));
     // Both instances hold the number in cache.

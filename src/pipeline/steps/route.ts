@@ -1,5 +1,5 @@
 import type { PhoneNumberRecord, TrunkRecord } from '../../domain/model.js';
-import type { RouteStore } from '../../stores/routeStore.js';
+import type { RecordReader, RouteStore } from '../../stores/routeStore.js';
 import { proceed, reject, type AgentTarget, type CalledNumber, type Decision } from '../types.js';
 
 export interface Route {
@@ -8,9 +8,13 @@ export interface Route {
   readonly voicemailMessage: string | null;
 }
 
-/** Step 6: the number record and its agents; every outcome of BRIEF "Route lookup". */
-export async function resolveRoute(trunk: TrunkRecord, did: CalledNumber, store: RouteStore): Promise<Decision<Route>> {
-  const found = await store.number(did.e164);
+/**
+ * Step 6: the number record and its agents; every outcome of BRIEF "Route lookup". `read`: how
+ * a cache miss reads the record (default GET; the pipeline passes the limiter's read that admits
+ * the call in the same round trip).
+ */
+export async function resolveRoute(trunk: TrunkRecord, did: CalledNumber, store: RouteStore, read?: RecordReader): Promise<Decision<Route>> {
+  const found = await store.number(did.e164, read);
   if (found.status === 'unavailable') return reject('route_unavailable', `route store unavailable: ${found.error.message}`);
   if (found.status === 'absent') return reject('number_not_found', `${did.e164} is not registered`);
   const number = found.value;

@@ -178,6 +178,66 @@ describe('evaluateInbound: limits step', () => {
     expect(limiter.released).toEqual(['call-limits-1']);
   });
 
+  describe('admission along the route lookup (one Redis round trip on a cache miss)', () => {
+    /** A store whose every lookup is a miss read through `read`, and a limiter that decides in that read. */
+    class MissingStore extends FakeRouteStore {
+      override async number(e164: string, read?: (key: string) => Promise<string | null>) {
+        if (read) await read(`num:${e164}`);
+        return super.number(e164);
+      }
+    }
+    class AlongLimiter extends FakeLimiter {
+      admitCalls = 0;
+      override async admit(trunk: Parameters<FakeLimiter['admit']>[0], ws: string, callId: string) {
+        this.admitCalls++;
+        return super.admit(trunk, ws, callId);
+      }
+      override alongLookup(_trunk: Parameters<FakeLimiter['admit']>[0], callId: string) {
+        let decided: ReturnType<FakeLimiter['decide']> | null = null;
+        return {
+          read: async () => {
+            decided = this.decide(callId);
+            return null;
+          },
+          admission: () => decided,
+        };
+      }
+    }
+    const storeOf = () => new MissingStore({ trunks: [carrier], numbers: [number, unrouted], agents: [primary, fallback] });
+
+    it('an accepted call keeps the slot taken with the lookup and is not admitted twice', async () => {
+      const limiter = new AlongLimiter();
+      const outcome = await evaluateInbound(request({ ...invite, callId: 'along-1' }), deps({ store: storeOf(), limiter }));
+      expect(outcome.kind).toBe('accept');
+      expect(limiter.admitted).toEqual(['along-1']);
+      expect(limiter.admitCalls).toBe(0);
+      expect(limiter.released).toEqual([]);
+    });
+
+    it('a refusal made with the lookup ends the pipeline at step "limits"', async () => {
+      const limiter = new AlongLimiter();
+      limiter.refuse = 'limit_workspace_cps';
+      const outcome = await evaluateInbound(request(invite), deps({ store: storeOf(), limiter }));
+      expect(outcome).toMatchObject({ kind: 'reject', step: 'limits', reason: 'limit_workspace_cps' });
+      expect(limiter.admitCalls).toBe(0);
+    });
+
+    it('a number refused by the route step gives back the slot taken with the lookup', async () => {
+      const limiter = new AlongLimiter();
+      const outcome = await evaluateInbound(request({ ...invite, requestUri: 'sip:+15550001002@edge.example.com', callId: 'along-2' }), deps({ store: storeOf(), limiter }));
+      expect(outcome).toMatchObject({ kind: 'reject', step: 'route', reason: 'number_outbound_only' });
+      expect(limiter.admitted).toEqual(['along-2']);
+      expect(limiter.released).toEqual(['along-2']);
+    });
+
+    it('a dry run reads without admitting', async () => {
+      const limiter = new AlongLimiter();
+      const outcome = await evaluateInbound(request(invite), deps({ store: storeOf(), limiter }), { dryRun: true });
+      expect(outcome).toMatchObject({ kind: 'accept', lease: null });
+      expect(limiter.admitted).toEqual([]);
+    });
+  });
+
   it('a dry run decides without taking a slot', async () => {
     const limiter = new FakeLimiter();
     limiter.refuse = 'limit_trunk_calls';

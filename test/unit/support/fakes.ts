@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { agentSchema, AgentRecord, phoneNumberSchema, PhoneNumberRecord, trunkSchema, TrunkRecord } from '../../../src/domain/model.js';
 import type { SipRequestView } from '../../../src/pipeline/types.js';
-import type { Admission, CallLimiter } from '../../../src/limits/limiter.js';
+import type { Admission, AdmissionAlongLookup, CallLimiter } from '../../../src/limits/limiter.js';
 import type { RejectReason } from '../../../src/pipeline/reasons.js';
 import { buildTrunkTable, type Lookup, type RouteStore, type TrunkTable } from '../../../src/stores/routeStore.js';
 import { agent, phoneNumber, trunk } from '../../helpers/fixtures.js';
@@ -99,6 +99,15 @@ export class FakeLimiter implements CallLimiter {
   readonly released: string[] = [];
 
   async admit(_trunk: TrunkRecord, _workspaceId: string, callId: string): Promise<Admission> {
+    return this.decide(callId);
+  }
+
+  /** Never consulted by FakeRouteStore (which has no cache misses): admission() stays null. */
+  alongLookup(_trunk: TrunkRecord, _callId: string): AdmissionAlongLookup {
+    return { read: async () => null, admission: () => null };
+  }
+
+  protected decide(callId: string): Admission {
     if (this.refuse) return { kind: 'refused', reason: this.refuse };
     this.admitted.push(callId);
     return { kind: 'admitted', lease: { release: () => void this.released.push(callId) } };
