@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { compareSides, formatComparison, type SideSteps } from '../../bench/lib/compareSteps.js';
 import { toCsv } from '../../bench/lib/csv.js';
 import { moduleOf, summarizeProfile } from '../../bench/lib/profile.js';
 import { lineChart, niceTicks } from '../../bench/lib/report.js';
@@ -111,6 +112,33 @@ describe('cpuMsPerCall', () => {
     const got = cpuMsPerCall(cpu, cps);
     if (expected === null) expect(got).toBeNull();
     else expect(got).toBeCloseTo(expected, 6);
+  });
+});
+
+describe('compareSides (npm run compare)', () => {
+  const step = (label: string, reachedCps: number, cpu: Record<string, number>, failed = 0) => ({
+    label,
+    reachedCps,
+    created: reachedCps * 10,
+    failed,
+    usage: { processes: Object.fromEntries(Object.entries(cpu).map(([k, cpuPct]) => [k, { cpuPct, rssStartBytes: 0, rssPeakBytes: 0, rssEndBytes: 0 }])), machineBusyPct: null, otherCpuPct: null, otherCpuPeakPct: null, seconds: 10 },
+  });
+  const edge: SideSteps = { name: 'this checkout', sut: 'edge', steps: [step('step1', 150, { edge: 30, redis: 6 }), step('step2', 150, { edge: 33, redis: 4.5 }, 2)] };
+  const bare: SideSteps = { name: 'bare B2BUA', sut: 'bare', steps: [step('step1', 150, { bare: 24 }), step('step2', 100, { bare: 12 })] };
+
+  it('gives each side its CPU ms per call, the ratio and its Redis, step by step', () => {
+    const rows = compareSides(edge, bare);
+    expect(rows).toHaveLength(2);
+    // 30 % of a core at 150 calls/s = 2 ms per call; 24 % = 1.6 ms
+    expect(rows[0]).toMatchObject({ step: 'step1', a_ms_per_call: 2, b_ms_per_call: 1.6, a_redis_ms_per_call: 0.4, b_redis_ms_per_call: null, a_failed: 0, b_failed: 0 });
+    expect(rows[0]!.b_over_a).toBeCloseTo(0.8);
+    // the reached rate of each side counts: 12 % at 100 calls/s = 1.2 ms
+    expect(rows[1]).toMatchObject({ a_ms_per_call: 2.2, b_ms_per_call: 1.2, a_failed: 2 });
+    expect(formatComparison(edge, bare, rows)).toContain('b/a 0.800');
+  });
+
+  it('compares only the steps both sides ran', () => {
+    expect(compareSides(edge, { ...bare, steps: bare.steps.slice(0, 1) })).toHaveLength(1);
   });
 });
 
