@@ -38,10 +38,11 @@ function fromParsed(parsed: ReturnType<typeof parsePhoneNumberFromString>): Norm
 }
 
 /**
- * Parsing with libphonenumber costs 20-150 us, twice per call (called and calling number), and
- * the same numbers come back call after call: the last MEMO_SIZE answers are kept (oldest out
- * first). Results are read-only, so they are shared. Longer inputs than any phone number in any
- * notation are not kept (the memo stays small whatever a caller sends).
+ * Parsing with libphonenumber costs 20-150 us (the calling number of every call; the called one
+ * when it is not already in E.164, or not found), and the same numbers come back call after
+ * call: the last MEMO_SIZE answers are kept (oldest out first). Results are read-only, so they are
+ * shared. Longer inputs than any phone number in any notation are not kept (the memo stays small
+ * whatever a caller sends).
  */
 const MEMO_SIZE = 20_000;
 const MEMO_MAX_INPUT = 64;

@@ -8,8 +8,8 @@ import { proceed, reject, type CalledNumber, type Caller, type Decision, type Si
  *
  * A user part already written as E.164 (how carriers send nearly every call) is used as sent:
  * reading it with libphonenumber costs more than the rest of the policy checks together, and the
- * route lookup is the test that matters, since numbers are stored in E.164. `readDid` reads it when
- * the lookup does not find it, so an impossible number is still did_invalid, and a non-canonical
+ * route lookup is the test that matters, since numbers are stored in E.164. `confirmDid` reads it
+ * when the lookup does not find it, so an impossible number is still did_invalid, and a non-canonical
  * one ("+4402071234567": national prefix after the country code) is looked up in canonical form.
  */
 export function extractDid(req: SipRequestView, defaultCountry: CountryCode | undefined): Decision<CalledNumber> {
