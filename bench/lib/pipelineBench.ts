@@ -119,14 +119,8 @@ export async function pipelineCost(o: {
     await whenReady(redis, 5_000);
     await whenReady(subscriber, 5_000);
     await seedRoutingThroughCatalog(new Catalog(redis, keys), o.carrierIp, o.agentUri);
-    const store = new RedisRouteStore(
-      redis,
-      subscriber,
-      keys,
-      routeStoreOptions(config.cache),
-      metrics,
-      logger,
-    );
+    // the store as createApp builds it (app.ts), on this process's clients
+    const store = new RedisRouteStore(redis, subscriber, keys, routeStoreOptions(config.cache), metrics, logger);
     await store.start();
     const deps = inboundPipelineDeps(config.sip, store, limiter);
     const lifecycle = new CallLifecycle((err) => {

@@ -83,7 +83,10 @@ export class RedisCallLimiter implements CallLimiter {
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {
-    const around = (key: string): string[] => [key.slice(0, key.indexOf(WORKSPACE)), key.slice(key.indexOf(WORKSPACE) + WORKSPACE.length)];
+    const around = (key: string): string[] => {
+      const at = key.indexOf(WORKSPACE);
+      return [key.slice(0, at), key.slice(at + WORKSPACE.length)];
+    };
     this.workspaceKeyTemplates = [
       ...around(keys.activeCalls('workspace', WORKSPACE)),
       ...around(keys.cpsBucket('workspace', WORKSPACE)),
