@@ -4,6 +4,8 @@ import type { Config } from './config/schema.js';
 import { createAdminServer } from './admin/server.js';
 import { registerRouteTest } from './admin/routes/routeTest.js';
 import { ActiveCalls } from './calls/activeCalls.js';
+import { AnswerWatch } from './calls/answerWatch.js';
+import { CallReaper } from './calls/reaper.js';
 import { createBilling } from './billing/index.js';
 import { CallLifecycle } from './calls/lifecycle.js';
 import { registerActiveCalls } from './admin/routes/calls.js';
@@ -79,6 +81,14 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
   const billing = createBilling({ config, metrics, logger });
   lifecycle.attach(billing.listener);
   const activeCalls = new ActiveCalls();
+  const answers = new AnswerWatch(srf);
+  const reaper = new CallReaper(
+    activeCalls,
+    answers,
+    { intervalMs: config.sip.reap_interval_s * 1000, maxSetupMs: config.sip.max_setup_s * 1000, maxBridgeMs: 40_000 },
+    metrics,
+    logger.child({ component: 'reaper' }),
+  );
   let draining = false;
   let storeReady = false;
 
@@ -120,6 +130,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         agentSources,
         lifecycle,
         activeCalls,
+        answers,
         metrics,
         logger,
         transfer: { srf, outbound, lifecycle, activeCalls, metrics, ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000 },
@@ -184,6 +195,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       logger.info({ address: admin.addresses() }, 'admin API listening');
       drachtio.start();
       limiter.start();
+      reaper.start();
       for (;;) {
         try {
           await whenReady(redis, 5000);
@@ -207,6 +219,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         const ended = await activeCalls.terminateAll();
         logger.info({ ended }, 'drain timeout: ended the calls left with BYE');
       }
+      reaper.stop();
       await limiter.stop();
       drachtio.stop();
       await admin.close();

@@ -1,5 +1,6 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../observability/logger.js';
+import { dialogConnected, releaseRequests } from '../types/drachtio.js';
 import type { CallSession } from './session.js';
 
 /** Methods relayed as-is from one leg to the other inside an established call. */
@@ -34,6 +35,7 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
     [uac, uas, 'callee_hangup'],
   ];
   session.setHangup(() => hangUp(uas, uac));
+  session.setLegs(uas, uac);
   const { maxDurationMs } = options;
   if (maxDurationMs !== undefined) {
     const limit = setTimeout(() => {
@@ -52,7 +54,9 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
 
   for (const [leg, other, cause] of legs) {
     leg.on('destroy', () => {
-      if (session.end(cause)) other.destroy();
+      session.end(cause);
+      // the other leg goes too, also when something else ended the call first
+      if (dialogConnected(other)) other.destroy();
     });
     leg.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
       other
@@ -77,6 +81,18 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
   }
 }
 
+/**
+ * Called once the edge listens to both legs: a leg that ended before (or a call ended meanwhile)
+ * ends the call now, and requests held since the answer (see AnswerWatch) are let through.
+ */
+export function confirmLegs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSession): void {
+  if (!dialogConnected(uas) || !dialogConnected(uac) || session.state === 'ended') {
+    session.end(dialogConnected(uas) ? 'callee_hangup' : 'caller_hangup');
+    void hangUp(uas, uac);
+  }
+  releaseRequests(uas);
+}
+
 /** Removes the edge's handlers from a dialog (before it is re-paired by a transfer). */
 export function detachDialog(leg: Srf.Dialog): void {
   for (const event of ['destroy', 'modify', 'update', 'refer', ...RELAYED]) leg.removeAllListeners(event);
@@ -85,6 +101,6 @@ export function detachDialog(leg: Srf.Dialog): void {
 /** Ends both legs of a call with BYE (drain timeout, max duration); resolves when both are sent. */
 export async function hangUp(uas: Srf.Dialog, uac: Srf.Dialog): Promise<void> {
   const bye = (leg: Srf.Dialog): Promise<unknown> =>
-    new Promise((resolve) => leg.destroy(undefined, () => resolve(undefined)));
+    dialogConnected(leg) ? new Promise((resolve) => leg.destroy(undefined, () => resolve(undefined))) : Promise.resolve();
   await Promise.all([bye(uas), bye(uac)]);
 }

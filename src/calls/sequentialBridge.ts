@@ -2,7 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from '../observability/logger.js';
 import { createB2BUA, emitting, type B2BUAOptions, type CancellableRequest } from '../types/drachtio.js';
 import { classifyError, statusForCaller, type FailureKind } from './classify.js';
-import { attachDialogs, type ReferHandler } from './dialogs.js';
+import { attachDialogs, confirmLegs, type ReferHandler } from './dialogs.js';
 import type { CallSession } from './session.js';
 
 export type BridgeOutcome = 'answered' | 'failed' | 'cancelled';
@@ -85,6 +85,7 @@ export async function bridgeSequentially(
       session.answered();
       log.info({ target: attempt.label, uri: attempt.uri }, 'call answered');
       attachDialogs(uas, uac, session, { agentLeg: settings.agentLeg, maxDurationMs: settings.maxCallDurationMs, ...(settings.onRefer ? { onRefer: settings.onRefer } : {}) }, log);
+      confirmLegs(uas, uac, session);
       return 'answered';
     } catch (err) {
       clearTimeout(timer);

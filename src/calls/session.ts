@@ -1,3 +1,4 @@
+import type { Dialog } from '../types/drachtio.js';
 import type { CallEnd, CallInfo, CallLifecycle, EndCause } from './lifecycle.js';
 
 export type CallState = 'trying' | 'ringing' | 'answered' | 'ended';
@@ -18,6 +19,7 @@ export class CallSession {
   private answeredAt: number | null = null;
   private readonly cleanups: (() => void)[] = [];
   private hangupLegs: (() => Promise<void>) | null = null;
+  private bridged: readonly [Dialog, Dialog] | null = null;
 
   constructor(
     readonly info: CallInfo,
@@ -38,6 +40,15 @@ export class CallSession {
   onEnd(cleanup: () => void): void {
     if (this.current === 'ended') cleanup();
     else this.cleanups.push(cleanup);
+  }
+
+  /** The two legs the call is bridged over now (caller's first), once answered. */
+  get legs(): readonly [Dialog, Dialog] | null {
+    return this.bridged;
+  }
+
+  setLegs(caller: Dialog, callee: Dialog): void {
+    this.bridged = [caller, callee];
   }
 
   /** How to tear down the bridged legs (set once the call is answered). */

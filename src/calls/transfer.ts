@@ -120,6 +120,7 @@ export function transferHandler(deps: TransferDeps, ctx: TransferContext): Refer
           await otherLeg.modify(newLeg.remote.sdp).catch((err: unknown) => log.warn({ err }, 're-INVITE of the transferee failed'));
           attachDialogs(otherLeg, newLeg, transferSession, { agentLeg: 'uac' }, log);
           ctx.session.setHangup(() => transferSession.terminate('shutdown').then(() => undefined));
+          ctx.session.setLegs(otherLeg, newLeg);
           log.info({ target: plan.destination.e164, via: attempt.uri }, 'transfer completed');
           return;
         } catch (err) {

@@ -95,6 +95,16 @@ const sipSchema = z.object({
   nonce_secret: z.string().min(16).optional(),
   /** Retry-After seconds on 503 answers (limits, overload, draining). */
   retry_after_s: z.coerce.number().int().min(1).max(3600).default(5),
+  /**
+   * Largest SIP message the edge hands drachtio-server (headers + body). drachtio-server keeps
+   * each message from the app in a ~12 KB buffer and stops reading the app for good after a larger
+   * one; an INVITE or in-dialog request that would not fit is refused with 513 instead.
+   */
+  max_message_bytes: z.coerce.number().int().min(2000).max(11_500).default(10_000),
+  /** How often the safety net looks for calls whose dialogs are gone (they are closed with their true duration). */
+  reap_interval_s: z.coerce.number().min(0.1).max(60).default(2),
+  /** A call not answered after this long is closed by the safety net (no failover path takes longer). */
+  max_setup_s: z.coerce.number().int().min(10).default(300),
 });
 
 const cacheSchema = z.object({

@@ -79,6 +79,23 @@ export function createMetrics() {
       help: 'Answered calls of dead instances (or of this instance before a restart) closed with call.ended cause edge_restart',
       registers: [registry],
     }),
+    callsReaped: new Counter({
+      name: 'sip_edge_calls_reaped_total',
+      help: 'Calls closed by the safety net because their dialogs were gone or their setup never finished',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    oversizeMessages: new Counter({
+      name: 'sip_edge_oversize_messages_total',
+      help: 'Messages the edge did not hand drachtio-server because they exceed sip.max_message_bytes',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    drachtioStalls: new Counter({
+      name: 'sip_edge_drachtio_stalls_total',
+      help: 'Times drachtio-server stopped answering pings and the connection was dropped and remade',
+      registers: [registry],
+    }),
     drachtioConnected: new Gauge({
       name: 'sip_edge_drachtio_connected',
       help: '1 while the app is connected to drachtio-server',

@@ -1,5 +1,6 @@
 import type Srf from 'drachtio-srf';
 import type { ActiveCalls } from '../calls/activeCalls.js';
+import type { AnswerWatch } from '../calls/answerWatch.js';
 import { bridgeInbound, type BridgeSettings } from '../calls/inboundBridge.js';
 import type { CallInfo, CallLifecycle, Direction } from '../calls/lifecycle.js';
 import { bridgeOutbound, type OutboundBridgeSettings } from '../calls/outboundBridge.js';
@@ -26,6 +27,8 @@ export interface InviteHandlerDeps {
   readonly agentSources: CidrMatcher<true>;
   readonly lifecycle: CallLifecycle;
   readonly activeCalls: ActiveCalls;
+  /** marks the call answered the instant the caller's 200 goes out, and holds an early BYE */
+  readonly answers: AnswerWatch;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly inboundBridge: (trunkMaxDurationS: number | null) => BridgeSettings;
@@ -107,6 +110,7 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
     const session = new CallSession(info, deps.lifecycle);
     if (lease) session.onEnd(() => lease.release());
     deps.activeCalls.track(session);
+    deps.answers.expect(session);
     deps.metrics.activeCalls.inc({ direction });
     session.onEnd(() => deps.metrics.activeCalls.dec({ direction }));
     const callLog = deps.logger.child({ ...callFields, trunkId: info.trunkId, workspaceId: info.workspaceId, numberId: info.numberId });

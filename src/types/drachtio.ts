@@ -52,3 +52,63 @@ type RequestHandler = (req: SrfRequest, res: SrfResponse) => void;
 export function onMethod(srf: Srf, method: 'options' | 'register' | 'subscribe' | 'message' | 'info' | 'notify', handler: RequestHandler): void {
   (srf as unknown as Record<string, (h: RequestHandler) => void>)[method]!(handler);
 }
+
+/** The run-time fields of drachtio-srf's Dialog the edge reads (undeclared in its types). */
+interface DialogInternals {
+  readonly type: 'uas' | 'uac';
+  readonly connected: boolean;
+  readonly sip: { readonly callId: string };
+  handle(req: SrfRequest, res: SrfResponse): void;
+}
+
+function internals(dialog: Dialog): DialogInternals {
+  return dialog as unknown as DialogInternals;
+}
+
+export const dialogType = (dialog: Dialog): 'uas' | 'uac' => internals(dialog).type;
+export const dialogCallId = (dialog: Dialog): string => internals(dialog).sip.callId;
+/** false once the dialog was ended by either side (BYE sent or received). */
+export const dialogConnected = (dialog: Dialog): boolean => internals(dialog).connected;
+
+/**
+ * Calls `added` for every dialog drachtio-srf registers, synchronously at registration: before
+ * drachtio-srf hands the dialog to whoever created it, so before any request inside it.
+ */
+export function observeDialogs(srf: Srf, added: (dialog: Dialog) => void): void {
+  const registry = srf as unknown as { addDialog(dialog: Dialog): void };
+  const register = registry.addDialog.bind(srf);
+  registry.addDialog = (dialog: Dialog): void => {
+    register(dialog);
+    added(dialog);
+  };
+}
+
+const held = new WeakMap<Dialog, () => void>();
+
+/**
+ * Holds every request but ACK that reaches this dialog until `releaseRequests(dialog)`: a BYE
+ * sent the instant the call is answered then waits until the edge listens to the dialog instead
+ * of ending it unseen. ACKs pass (a late-offer bridge completes on the ACK).
+ */
+export function holdRequests(dialog: Dialog): void {
+  if (held.has(dialog)) return;
+  const d = internals(dialog);
+  const handle = d.handle.bind(dialog);
+  const queue: [SrfRequest, SrfResponse][] = [];
+  d.handle = (req, res) => {
+    if (req.method === 'ACK') handle(req, res);
+    else queue.push([req, res]);
+  };
+  held.set(dialog, () => {
+    d.handle = handle;
+    for (const [req, res] of queue.splice(0)) handle(req, res);
+  });
+}
+
+/** Lets the requests held by `holdRequests` through, in arrival order (no-op when none held). */
+export function releaseRequests(dialog: Dialog): void {
+  const release = held.get(dialog);
+  if (!release) return;
+  held.delete(dialog);
+  release();
+}

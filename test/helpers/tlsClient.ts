@@ -38,6 +38,8 @@ export interface SendInviteOptions {
   readonly tls?: boolean;
   /** After a 2xx: wait this long between ACK and BYE (0 by default). */
   readonly holdMs?: number;
+  /** After a 2xx: write ACK and BYE in one write, as a caller hanging up the instant it is answered. */
+  readonly byeWithAck?: boolean;
 }
 
 export interface SendInviteResult extends SipResponse {
@@ -259,9 +261,13 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
     const inDialog = (method: string, cseq: number): string =>
       [`${method} ${target} SIP/2.0`, `Via: ${via(`z9hG4bK${token(8)}`)}`, 'Max-Forwards: 70', `From: ${from}`, `To: ${toWithTag}`,
         `Call-ID: ${callId}`, `CSeq: ${cseq} ${method}`, `Contact: ${contact}`, 'Content-Length: 0', '', ''].join('\r\n');
-    await write(inDialog('ACK', 1));
-    if (options.holdMs) await new Promise((resolve) => setTimeout(resolve, Math.min(options.holdMs ?? 0, Math.max(0, deadline - Date.now()))));
-    await write(inDialog('BYE', 2));
+    if (options.byeWithAck) {
+      await write(inDialog('ACK', 1) + inDialog('BYE', 2));
+    } else {
+      await write(inDialog('ACK', 1));
+      if (options.holdMs) await new Promise((resolve) => setTimeout(resolve, Math.min(options.holdMs ?? 0, Math.max(0, deadline - Date.now()))));
+      await write(inDialog('BYE', 2));
+    }
     const byeResponse = await nextResponse('BYE');
     return { ...final, responses, callId, ...(byeResponse ? { byeResponse } : {}), ...(tlsProtocol ? { tlsProtocol } : {}) };
   } finally {
