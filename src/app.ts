@@ -58,6 +58,7 @@ export function inboundPipelineDeps(sip: Config['sip'], store: RouteStore, limit
     defaultCountry: sip.default_country,
     limiter,
     flood: new SourceFloodGuard(sip.unknown_source_rate_per_s),
+    maxMessageBytes: sip.max_message_bytes,
   };
 }
 
@@ -133,7 +134,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         answers,
         metrics,
         logger,
-        transfer: { srf, outbound, lifecycle, activeCalls, metrics, ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000 },
+        transfer: { srf, outbound, lifecycle, activeCalls, metrics, ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000, maxMessageBytes: config.sip.max_message_bytes },
         retryAfterS: config.sip.retry_after_s,
         draining: () => draining,
         inboundBridge: (trunkMaxS) => ({
@@ -141,10 +142,12 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
           failoverOn: config.sip.failover_on,
           voicemailUri: config.sip.voicemail_uri,
           maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
+          maxMessageBytes: config.sip.max_message_bytes,
         }),
         outboundBridge: (trunkMaxS) => ({
           ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000,
           maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
+          maxMessageBytes: config.sip.max_message_bytes,
         }),
       },
       req,

@@ -5,6 +5,8 @@ export type FailureKind =
   | { readonly kind: 'cancelled' }
   | { readonly kind: 'unreachable' }
   | { readonly kind: 'redis' }
+  /** the answer could not be passed on: larger than what drachtio-server takes from the app */
+  | { readonly kind: 'too_large' }
   | { readonly kind: 'internal' };
 
 interface MaybeSipError {
@@ -25,6 +27,7 @@ export function classifyError(err: unknown, context: { timedOut?: boolean; cance
   if (context.cancelled) return { kind: 'cancelled' };
   if (context.timedOut) return { kind: 'timeout' };
   const e = (err ?? {}) as MaybeSipError;
+  if (e.name === 'MessageTooLargeError') return { kind: 'too_large' };
   if (typeof e.status === 'number' && e.status >= 300 && e.status <= 699) return { kind: 'status', status: e.status };
   if (typeof e.name === 'string' && REDIS_ERROR_NAMES.has(e.name)) return { kind: 'redis' };
   if (typeof e.message === 'string' && /Command timed out|Connection is closed|enableOfflineQueue/.test(e.message)) return { kind: 'redis' };
@@ -40,6 +43,7 @@ export function failsOver(failure: FailureKind, failoverOn: readonly string[]): 
       return true;
     case 'cancelled':
     case 'redis':
+    case 'too_large':
     case 'internal':
       return false;
     case 'status': {
@@ -66,6 +70,7 @@ export function statusForCaller(failure: FailureKind): number {
       return 502;
     case 'redis':
       return 503;
+    case 'too_large':
     case 'internal':
       return 500;
     default: {

@@ -1,5 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../observability/logger.js';
+import { fits, messageBytes } from '../domain/messageSize.js';
+import { refusalHeaders } from '../sip/replies.js';
 import { dialogConnected, releaseRequests } from '../types/drachtio.js';
 import type { CallSession } from './session.js';
 
@@ -27,6 +29,8 @@ export interface DialogOptions {
   readonly onRefer?: ReferHandler;
   /** ms until the call is ended with BYE; undefined = no limit of its own (a transferred leg keeps the original's) */
   readonly maxDurationMs?: number;
+  /** largest message handed to drachtio-server: a larger request is answered 513, a larger answer 500 */
+  readonly maxMessageBytes: number;
 }
 
 export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSession, options: DialogOptions, log: Logger): void {
@@ -52,6 +56,19 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
   });
   (agent === uas ? uac : uas).on('refer', (_req: Srf.SrfRequest, res: Srf.SrfResponse) => res.send(403, 'Transfer Not Allowed', {}));
 
+  const max = options.maxMessageBytes;
+  /** 513 to the sender when what it sent would be too large to pass on (see domain/messageSize.ts) */
+  const tooLarge = (headers: Record<string, string> | undefined, body: string | undefined, res: Srf.SrfResponse): boolean => {
+    if (fits(headers, body, max)) return false;
+    res.send(513, 'Message Too Large', { headers: refusalHeaders('message_too_large', 0) });
+    log.info({ bytes: messageBytes(headers, body), max }, 'in-dialog request too large to pass on');
+    return true;
+  };
+  /** the other leg's answer, relayed when it fits; a 500 with the reason otherwise */
+  const relayAnswer = (res: Srf.SrfResponse, status: number, body: string | undefined): void => {
+    if (fits(undefined, body, max)) res.send(status, { body });
+    else res.send(500, { headers: refusalHeaders('agent_answer_too_large', 0) });
+  };
   for (const [leg, other, cause] of legs) {
     leg.on('destroy', () => {
       session.end(cause);
@@ -59,22 +76,27 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
       if (dialogConnected(other)) other.destroy();
     });
     leg.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+      if (tooLarge(undefined, req.body, res)) return;
       other
         .modify(req.body)
-        .then((sdp: string) => res.send(200, { body: sdp }))
+        .then((sdp: string) => relayAnswer(res, 200, sdp))
         .catch((err: { status?: number }) => res.send(err.status ?? 500));
     });
     leg.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+      const headers = relayHeaders(req);
+      if (tooLarge(headers, req.body, res)) return;
       other
-        .request({ method: 'UPDATE', headers: relayHeaders(req), body: req.body } as unknown as Srf.SrfRequest)
-        .then((answer: Srf.SrfResponse) => res.send(answer.status, { body: answer.body }))
+        .request({ method: 'UPDATE', headers, body: req.body } as unknown as Srf.SrfRequest)
+        .then((answer: Srf.SrfResponse) => relayAnswer(res, answer.status, answer.body))
         .catch(() => res.send(500));
     });
     for (const method of RELAYED) {
       leg.on(method as 'info', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+        const headers = relayHeaders(req);
+        if (tooLarge(headers, req.body, res)) return;
         other
-          .request({ method: method.toUpperCase(), headers: relayHeaders(req), body: req.body } as unknown as Srf.SrfRequest)
-          .then((answer: Srf.SrfResponse) => res.send(answer.status, { body: answer.body }))
+          .request({ method: method.toUpperCase(), headers, body: req.body } as unknown as Srf.SrfRequest)
+          .then((answer: Srf.SrfResponse) => relayAnswer(res, answer.status, answer.body))
           .catch(() => res.send(500));
       });
     }

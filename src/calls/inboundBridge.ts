@@ -13,6 +13,7 @@ export interface BridgeSettings {
   readonly failoverOn: readonly string[];
   readonly voicemailUri: string | undefined;
   readonly maxCallDurationMs: number;
+  readonly maxMessageBytes: number;
   /** what to do with a REFER from the agent (transfer); refused when absent */
   readonly onRefer?: ReferHandler;
 }
@@ -35,17 +36,28 @@ export function agentHeaders(plan: InboundPlan, req: Srf.SrfRequest, agentId: st
   return headers;
 }
 
+/**
+ * The agent leg's From: the caller the edge believes (X-Caller), written by the edge. drachtio-srf
+ * would otherwise take it from the carrier's P-Asserted-Identity, trusted trunk or not.
+ */
+export function agentLegFrom(plan: InboundPlan): { From: string } {
+  const number = plan.caller.e164 ?? (/^[\w.!~*'()&=+$,%-]+$/.test(plan.caller.raw) ? plan.caller.raw : '');
+  // drachtio-server puts its own address in place of localhost
+  return { From: `<sip:${number || 'anonymous'}@localhost>` };
+}
+
 function attemptsFor(plan: InboundPlan, req: Srf.SrfRequest, voicemailUri: string | undefined): Attempt[] {
+  const from = agentLegFrom(plan);
   const attempts: Attempt[] = plan.targets.map((t) => ({
     label: t.role,
     uri: t.agent.sip_uri,
-    options: { headers: agentHeaders(plan, req, t.agent.id) },
+    options: { headers: { ...agentHeaders(plan, req, t.agent.id), ...from } },
   }));
   if (voicemailUri && plan.voicemailMessage !== null) {
     attempts.push({
       label: 'voicemail',
       uri: voicemailUri,
-      options: { headers: { ...agentHeaders(plan, req, null), 'X-Voicemail-Message': plan.voicemailMessage } },
+      options: { headers: { ...agentHeaders(plan, req, null), 'X-Voicemail-Message': plan.voicemailMessage, ...from } },
     });
   }
   return attempts;
@@ -67,6 +79,7 @@ export function bridgeInbound(
   return bridgeSequentially(srf, req, res, attemptsFor(plan, req, settings.voicemailUri), session, {
     ringTimeoutMs: settings.ringTimeoutMs,
     maxCallDurationMs: settings.maxCallDurationMs,
+    maxMessageBytes: settings.maxMessageBytes,
     failsOver: (failure) => failsOver(failure, settings.failoverOn),
     agentLeg: 'uac',
     ...(settings.onRefer ? { onRefer: settings.onRefer } : {}),

@@ -9,6 +9,7 @@ import type { CallSession } from './session.js';
 export interface OutboundBridgeSettings {
   readonly ringTimeoutMs: number;
   readonly maxCallDurationMs: number;
+  readonly maxMessageBytes: number;
   /** what to do with a REFER from the agent (transfer); refused when absent */
   readonly onRefer?: ReferHandler;
 }
@@ -35,6 +36,7 @@ export function carrierFailsOver(failure: FailureKind, context: { earlyMedia: bo
     case 'timeout':
     case 'cancelled':
     case 'redis':
+    case 'too_large':
     case 'internal':
       return false;
     default: {

@@ -1,5 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../observability/logger.js';
+import { messageBytes, MessageTooLargeError } from '../domain/messageSize.js';
+import { refusalHeaders } from '../sip/replies.js';
 import { createB2BUA, emitting, type B2BUAOptions, type CancellableRequest } from '../types/drachtio.js';
 import { classifyError, statusForCaller, type FailureKind } from './classify.js';
 import { attachDialogs, confirmLegs, type ReferHandler } from './dialogs.js';
@@ -22,6 +24,21 @@ export interface SequentialSettings {
   /** which leg is the agent: the B leg (uac) inbound, the A leg (uas) outbound */
   readonly agentLeg: 'uas' | 'uac';
   readonly onRefer?: ReferHandler;
+  /** largest message handed to drachtio-server (sip.max_message_bytes) */
+  readonly maxMessageBytes: number;
+}
+
+/**
+ * The answer the caller gets, as the called leg sent it, when it fits what drachtio-server takes;
+ * an early-media SDP too large is left out of the 18x, a final one fails the attempt.
+ */
+export function answerForCaller(maxBytes: number): (sdp: string, res: { status: number }) => string {
+  return (sdp, res) => {
+    const bytes = messageBytes(undefined, sdp);
+    if (bytes <= maxBytes) return sdp;
+    if (res.status < 200) return '';
+    throw new MessageTooLargeError(bytes, maxBytes);
+  };
 }
 
 /**
@@ -61,7 +78,7 @@ export async function bridgeSequentially(
     caller.removeAllListeners('cancel');
     caller.on('cancel', onCancel);
     try {
-      const { uas, uac } = await b2bua(req, res, attempt.uri, { ...attempt.options, passFailure: false, proxyRequestHeaders: [] }, {
+      const { uas, uac } = await b2bua(req, res, attempt.uri, { ...attempt.options, passFailure: false, proxyRequestHeaders: [], localSdpA: answerForCaller(settings.maxMessageBytes) }, {
         cbRequest: (_err, uacReq) => {
           ringingReq = uacReq;
           timer = setTimeout(() => {
@@ -84,7 +101,7 @@ export async function bridgeSequentially(
       }
       session.answered();
       log.info({ target: attempt.label, uri: attempt.uri }, 'call answered');
-      attachDialogs(uas, uac, session, { agentLeg: settings.agentLeg, maxDurationMs: settings.maxCallDurationMs, ...(settings.onRefer ? { onRefer: settings.onRefer } : {}) }, log);
+      attachDialogs(uas, uac, session, { agentLeg: settings.agentLeg, maxDurationMs: settings.maxCallDurationMs, maxMessageBytes: settings.maxMessageBytes, ...(settings.onRefer ? { onRefer: settings.onRefer } : {}) }, log);
       confirmLegs(uas, uac, session);
       return 'answered';
     } catch (err) {
@@ -99,7 +116,10 @@ export async function bridgeSequentially(
   }
 
   const status = statusForCaller(last);
-  if (!res.finalResponseSent) res.send(status);
+  if (!res.finalResponseSent) {
+    if (last.kind === 'too_large') res.send(status, { headers: refusalHeaders('agent_answer_too_large', 0) });
+    else res.send(status);
+  }
   const cancelledCall = last.kind === 'cancelled' || cancelled;
   session.end(cancelledCall ? 'cancelled' : 'failed', status);
   return cancelledCall ? 'cancelled' : 'failed';

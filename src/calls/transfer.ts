@@ -20,6 +20,7 @@ export interface TransferDeps {
   readonly activeCalls: ActiveCalls;
   readonly metrics: Metrics;
   readonly ringTimeoutMs: number;
+  readonly maxMessageBytes: number;
 }
 
 export interface TransferContext {
@@ -118,7 +119,7 @@ export function transferHandler(deps: TransferDeps, ctx: TransferContext): Refer
           detachDialog(otherLeg);
           agentLeg.destroy();
           await otherLeg.modify(newLeg.remote.sdp).catch((err: unknown) => log.warn({ err }, 're-INVITE of the transferee failed'));
-          attachDialogs(otherLeg, newLeg, transferSession, { agentLeg: 'uac' }, log);
+          attachDialogs(otherLeg, newLeg, transferSession, { agentLeg: 'uac', maxMessageBytes: deps.maxMessageBytes }, log);
           ctx.session.setHangup(() => transferSession.terminate('shutdown').then(() => undefined));
           ctx.session.setLegs(otherLeg, newLeg);
           log.info({ target: plan.destination.e164, via: attempt.uri }, 'transfer completed');

@@ -49,6 +49,8 @@ const drachtioSchema = z
     listen_port: port.default(3000),
     reconnect_min_ms: z.coerce.number().int().min(50).default(250),
     reconnect_max_ms: z.coerce.number().int().min(100).default(5000),
+    /** How often the app pings drachtio-server; a ping unanswered by the next one drops and remakes the connection. */
+    stall_check_ms: z.coerce.number().int().min(100).max(60_000).default(2000),
   })
   .superRefine((d, ctx) => {
     if (d.reconnect_max_ms < d.reconnect_min_ms) {

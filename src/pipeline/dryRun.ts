@@ -55,6 +55,8 @@ export interface RouteTestDeps {
 export async function routeTest(input: RouteTestRequest, deps: RouteTestDeps): Promise<RouteTestResult> {
   const headers = new Map(Object.entries(input.headers).map(([k, v]) => [k.toLowerCase(), v]));
   if (input.agent_id) headers.set('x-agent-id', input.agent_id);
+  // a live INVITE carries a Contact; the dry run assumes one unless the request names its own
+  if (!headers.has('contact')) headers.set('contact', `<sip:dry-run@${input.source_ip.includes(':') ? `[${input.source_ip}]` : input.source_ip}>`);
   const view: SipRequestView = {
     method: 'INVITE',
     callId: `route-test-${randomUUID()}`,

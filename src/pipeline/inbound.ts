@@ -10,6 +10,7 @@ import { confirmDid, extractCaller, extractDid } from './steps/did.js';
 import { checkMedia } from './steps/media.js';
 import { resolveRoute } from './steps/route.js';
 import { checkScanner } from './steps/scanner.js';
+import { checkInviteShape } from './steps/shape.js';
 import { identifyTrunk } from './steps/source.js';
 import { checkTransport } from './steps/transport.js';
 import type { RejectReason } from './reasons.js';
@@ -24,6 +25,8 @@ export interface InboundPipelineDeps {
   readonly limiter: CallLimiter;
   /** drops floods from sources that match no trunk (absent = no such limit) */
   readonly flood?: SourceFloodGuard;
+  /** largest message the edge hands drachtio-server (sip.max_message_bytes) */
+  readonly maxMessageBytes: number;
 }
 
 export interface EvaluateOptions {
@@ -56,6 +59,9 @@ export async function evaluateInbound(req: SipRequestView, deps: InboundPipeline
     const auth = checkTrunkAuth(req, trunk, deps.digest);
     if (auth.kind !== 'continue') return refused('auth', auth, trunk);
   }
+
+  const shape = checkInviteShape(req, deps.maxMessageBytes);
+  if (shape.kind !== 'continue') return refused('shape', shape, trunk);
 
   const transport = checkTransport(req, trunk);
   if (transport.kind !== 'continue') return refused('transport', transport, trunk);

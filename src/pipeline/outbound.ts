@@ -8,6 +8,7 @@ import { checkDestinationPolicy, parseDestination } from './steps/outbound/desti
 import { selectOutboundTrunk } from './steps/outbound/trunk.js';
 import { admitCall } from './steps/limits.js';
 import { checkMediaPolicy } from './steps/media.js';
+import { checkInviteShape } from './steps/shape.js';
 import { reject, type OutboundOutcome, type OutboundStep, type Refusal, type SipRequestView } from './types.js';
 import type { TrunkRecord } from '../domain/model.js';
 
@@ -33,7 +34,15 @@ function refused(step: OutboundStep, decision: Refusal, trunk?: TrunkRecord): Ou
  * with which caller ID, to where, over which trunk, under which limits. The caller has already
  * established that the request comes from the agent infrastructure.
  */
-export async function evaluateOutbound(req: SipRequestView, deps: OutboundPipelineDeps, options: { dryRun?: boolean } = {}): Promise<OutboundOutcome> {
+export async function evaluateOutbound(
+  req: SipRequestView,
+  deps: OutboundPipelineDeps,
+  options: { dryRun?: boolean; /** an agent's own INVITE (not a transfer): check its Contact and size */ maxMessageBytes?: number } = {},
+): Promise<OutboundOutcome> {
+  if (options.maxMessageBytes !== undefined) {
+    const shape = checkInviteShape(req, options.maxMessageBytes);
+    if (shape.kind !== 'continue') return refused('shape', shape);
+  }
   const agent = await identifyAgent(req, deps.store);
   if (agent.kind !== 'continue') return refused('agent', agent);
 

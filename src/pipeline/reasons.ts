@@ -34,7 +34,10 @@ export type RejectReason =
   | 'destination_invalid'
   | 'country_not_allowed'
   | 'premium_not_allowed'
-  | 'no_outbound_trunk';
+  | 'no_outbound_trunk'
+  | 'contact_invalid'
+  | 'message_too_large'
+  | 'agent_answer_too_large';
 
 export interface RejectSpec {
   readonly status: number;
@@ -106,6 +109,12 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
       return { status: 403, phrase: 'Forbidden - Premium Destination' };
     case 'no_outbound_trunk':
       return { status: 503, phrase: 'Service Unavailable', retryAfter: true };
+    case 'contact_invalid':
+      return { status: 400, phrase: 'Bad Request - Missing or Invalid Contact' };
+    case 'message_too_large':
+      return { status: 513, phrase: 'Message Too Large' };
+    case 'agent_answer_too_large':
+      return { status: 500, phrase: 'Server Internal Error - Answer Too Large' };
     default: {
       const never: never = reason;
       throw new Error(`unmapped reject reason ${String(never)}`);
@@ -119,5 +128,6 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'number_outbound_only', 'number_provisioning', 'number_suspended', 'number_wrong_workspace', 'number_wrong_trunk',
   'agent_not_found', 'route_unavailable', 'limit_trunk_calls', 'limit_trunk_cps', 'limit_workspace_calls',
   'limit_workspace_cps', 'draining', 'source_not_agent', 'caller_id_not_owned', 'destination_invalid',
-  'country_not_allowed', 'premium_not_allowed', 'no_outbound_trunk',
+  'country_not_allowed', 'premium_not_allowed', 'no_outbound_trunk', 'contact_invalid', 'message_too_large',
+  'agent_answer_too_large',
 ];

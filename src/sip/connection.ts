@@ -2,6 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { pingDrachtio } from '../types/drachtio.js';
 
 export type DrachtioState = 'connecting' | 'connected' | 'disconnected';
 
@@ -14,6 +15,7 @@ export class DrachtioConnection {
   private current: DrachtioState = 'connecting';
   private detail = 'not connected yet';
   private server: { close(cb?: () => void): void } | null = null;
+  private stallTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly srf: Srf,
@@ -58,6 +60,7 @@ export class DrachtioConnection {
       // Pings detect a silently dead server (no FIN) so the reconnect starts.
       const ping = { enablePing: true, pingInterval: 5000 };
       void this.srf.connect({ host: this.config.host, port: this.config.port, secret: this.config.secret, reconnect, ...ping } as Srf.SrfConfig);
+      this.watchForStalls(log);
     } else {
       this.server = (this.srf.listen as unknown as (o: object) => { close(cb?: () => void): void })({
         host: this.config.listen_host,
@@ -69,7 +72,29 @@ export class DrachtioConnection {
     }
   }
 
+  /**
+   * drachtio-server can stop reading the app for good (a message over its ~12 KB buffer) while the
+   * TCP connection stays up: every INVITE then gets 100 Trying and nothing else. A ping unanswered
+   * for one whole interval turns /readyz false and remakes the connection.
+   */
+  private watchForStalls(log: Logger): void {
+    let probe: ReturnType<typeof pingDrachtio> | null = null;
+    this.stallTimer = setInterval(() => {
+      if (probe && this.current === 'connected' && !probe.answered()) {
+        this.metrics.drachtioStalls.inc();
+        this.set('disconnected', 'drachtio-server stopped answering pings; reconnecting');
+        log.error({ afterMs: this.config.stall_check_ms }, 'drachtio-server stopped answering: dropping the connection');
+        probe.drop();
+        probe = null;
+        return;
+      }
+      probe = this.current === 'connected' ? pingDrachtio(this.srf) : null;
+    }, this.config.stall_check_ms);
+    this.stallTimer.unref();
+  }
+
   stop(): void {
+    if (this.stallTimer) clearInterval(this.stallTimer);
     this.srf.removeAllListeners('connect');
     if (this.server) this.server.close();
     else {

@@ -68,7 +68,7 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
 
   const decide = async (): Promise<Accepted | null> => {
     if (direction === 'outbound') {
-      const outcome = await evaluateOutbound(view, deps.outbound);
+      const outcome = await evaluateOutbound(view, deps.outbound, { maxMessageBytes: deps.inbound.maxMessageBytes });
       if (outcome.kind !== 'accept') {
         refuse(outcome, outcome.step, outcome.trunk);
         return null;

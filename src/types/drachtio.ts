@@ -112,3 +112,37 @@ export function releaseRequests(dialog: Dialog): void {
   held.delete(dialog);
   release();
 }
+
+/** drachtio-srf's connection internals the stall probe uses (the agent behind srf, per socket). */
+interface AgentInternals {
+  readonly mapServer: Map<import('node:net').Socket, { readonly pendingPingRequests: Set<string> }>;
+  readonly wp: { send(socket: import('node:net').Socket, msg: string): string };
+}
+
+function agentOf(srf: Srf): AgentInternals | undefined {
+  return (srf as unknown as { _app?: { client?: AgentInternals } })._app?.client;
+}
+
+/**
+ * A ping on every connection to drachtio-server whose pong drachtio-srf swallows as its own; the
+ * returned check tells whether every ping sent by the previous call was answered. drachtio-srf's
+ * own pings have no timeout, so a server that stopped reading the app would go unnoticed.
+ */
+export function pingDrachtio(srf: Srf): { answered: () => boolean; drop: () => void } {
+  const agent = agentOf(srf);
+  const sent: [Set<string>, string][] = [];
+  if (agent) {
+    for (const [socket, obj] of agent.mapServer) {
+      const msgId = agent.wp.send(socket, 'ping');
+      obj.pendingPingRequests.add(msgId);
+      sent.push([obj.pendingPingRequests, msgId]);
+    }
+  }
+  return {
+    answered: () => sent.every(([pending, msgId]) => !pending.has(msgId)),
+    /** closes the connections (drachtio-srf then reconnects with backoff) */
+    drop: () => {
+      for (const socket of agent?.mapServer.keys() ?? []) socket.destroy();
+    },
+  };
+}

@@ -40,11 +40,17 @@ export interface SendInviteOptions {
   readonly holdMs?: number;
   /** After a 2xx: write ACK and BYE in one write, as a caller hanging up the instant it is answered. */
   readonly byeWithAck?: boolean;
+  /** false: the INVITE carries no Contact header. */
+  readonly contact?: boolean;
+  /** After a 2xx and its ACK, before the BYE: requests sent inside the dialog, one after the other. */
+  readonly midCall?: ReadonlyArray<{ readonly method: string; readonly body?: string; readonly contentType?: string }>;
 }
 
 export interface SendInviteResult extends SipResponse {
   /** Every response to the INVITE, provisional ones included, in arrival order. */
   readonly responses: readonly SipResponse[];
+  /** The responses to `midCall` requests, in order (undefined where none came in time). */
+  readonly midCallResponses?: ReadonlyArray<SipResponse | undefined>;
   /** The response to our BYE after a 2xx (undefined when none came in time). */
   readonly byeResponse?: SipResponse;
   readonly callId: string;
@@ -223,7 +229,7 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
         `To: ${nameAddr(options.to)}`,
         `Call-ID: ${callId}`,
         'CSeq: 1 INVITE',
-        `Contact: ${contact}`,
+        ...(options.contact === false ? [] : [`Contact: ${contact}`]),
         ...extra.map(([name, value]) => `${name}: ${value}`),
         ...(body ? ['Content-Type: application/sdp'] : []),
         `Content-Length: ${Buffer.byteLength(body)}`,
@@ -258,18 +264,25 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
 
     // 2xx: ACK (new transaction, to the remote target), then BYE to clean up.
     const target = uriOf(final.headers.contact?.[0]) ?? options.requestUri;
-    const inDialog = (method: string, cseq: number): string =>
+    const inDialog = (method: string, cseq: number, body = '', contentType = 'text/plain'): string =>
       [`${method} ${target} SIP/2.0`, `Via: ${via(`z9hG4bK${token(8)}`)}`, 'Max-Forwards: 70', `From: ${from}`, `To: ${toWithTag}`,
-        `Call-ID: ${callId}`, `CSeq: ${cseq} ${method}`, `Contact: ${contact}`, 'Content-Length: 0', '', ''].join('\r\n');
+        `Call-ID: ${callId}`, `CSeq: ${cseq} ${method}`, `Contact: ${contact}`, ...(body ? [`Content-Type: ${contentType}`] : []),
+        `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+    const midCallResponses: (SipResponse | undefined)[] = [];
+    let cseq = 1;
     if (options.byeWithAck) {
       await write(inDialog('ACK', 1) + inDialog('BYE', 2));
     } else {
       await write(inDialog('ACK', 1));
+      for (const request of options.midCall ?? []) {
+        await write(inDialog(request.method, ++cseq, request.body, request.contentType));
+        midCallResponses.push(await nextResponse(request.method));
+      }
       if (options.holdMs) await new Promise((resolve) => setTimeout(resolve, Math.min(options.holdMs ?? 0, Math.max(0, deadline - Date.now()))));
-      await write(inDialog('BYE', 2));
+      await write(inDialog('BYE', ++cseq));
     }
     const byeResponse = await nextResponse('BYE');
-    return { ...final, responses, callId, ...(byeResponse ? { byeResponse } : {}), ...(tlsProtocol ? { tlsProtocol } : {}) };
+    return { ...final, responses, callId, midCallResponses, ...(byeResponse ? { byeResponse } : {}), ...(tlsProtocol ? { tlsProtocol } : {}) };
   } finally {
     socket.destroy();
   }

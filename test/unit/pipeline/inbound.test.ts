@@ -32,6 +32,7 @@ function deps(overrides: Partial<InboundPipelineDeps> = {}): InboundPipelineDeps
     scannerPatterns: scannerPatterns(['friendly-scanner']),
     defaultCountry: undefined,
     limiter: new FakeLimiter(),
+    maxMessageBytes: 10_000,
     ...overrides,
   };
 }

@@ -11,6 +11,7 @@ const EVERY_REASON: Record<RejectReason, true> = {
   route_unavailable: true, limit_trunk_calls: true, limit_trunk_cps: true, limit_workspace_calls: true,
   limit_workspace_cps: true, draining: true, source_not_agent: true, caller_id_not_owned: true,
   destination_invalid: true, country_not_allowed: true, premium_not_allowed: true, no_outbound_trunk: true,
+  contact_invalid: true, message_too_large: true, agent_answer_too_large: true,
 };
 
 describe('REJECT_REASONS', () => {
@@ -38,6 +39,8 @@ describe('rejectSpec per BRIEF', () => {
     ['transport_not_allowed', 403],
     ['sips_requires_tls', 403],
     ['auth_required', 407],
+    ['contact_invalid', 400],
+    ['message_too_large', 513],
     ['number_not_found', 404],
     ['number_released', 404],
     ['number_outbound_only', 404],

@@ -62,6 +62,9 @@ export interface RequestInit {
 /** A SipRequestView with carrier-like defaults; header names are case-insensitive as in SIP. */
 export function request(init: RequestInit = {}): SipRequestView {
   const headers = new Map(Object.entries(init.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  // a live INVITE has a Contact; `Contact: ''` in init.headers means none
+  if (!headers.has('contact')) headers.set('contact', '<sip:caller@192.0.2.10:5060>');
+  if (headers.get('contact') === '') headers.delete('contact');
   return {
     method: init.method ?? 'INVITE',
     callId: init.callId ?? 'call-1@carrier',
