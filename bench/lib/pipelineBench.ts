@@ -69,7 +69,8 @@ export function benchInvite(e164: string, n: number, carrierIp: string): SipRequ
     requestUri: `sip:${e164}@127.0.0.1:5060`,
     to: `<sip:${e164}@127.0.0.1:5060>`,
     from: `"Carrier" <sip:${CALLER}@${carrierIp}:5060>;tag=${n}SIPpTag00`,
-    sdp: OFFER,
+    body: OFFER,
+    contentType: 'application/sdp',
     header: (name) => headers[name.toLowerCase()],
   };
 }

@@ -83,6 +83,24 @@ export function catalogStatus(kind: CatalogErrorKind): number {
   }
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the configuration key that sets this route's body limit, named in a 413 */
+    bodyLimitSetting?: string;
+  }
+}
+
+/** 413 for a body over its route's limit, naming the limit and the setting that raises it. */
+export function bodyTooLarge(maxBytes: number, setting: string): ApiError {
+  return new ApiError(413, 'payload_too_large', `the request body is larger than ${maxBytes} bytes (${setting})`, { max_bytes: maxBytes, setting });
+}
+
+/** 400 for a JSON body nested deeper than allowed; `field` is the value that goes too deep. */
+export function jsonTooDeep(maxDepth: number, field: string): ApiError {
+  const message = `nests objects/arrays deeper than ${maxDepth} levels (admin.json_max_depth)`;
+  return new ApiError(400, 'json_too_deep', `${field}: ${message}`, { errors: [{ field, code: 'json_too_deep', message }], max_depth: maxDepth });
+}
+
 /** Errors fastify itself raises before a handler runs (body parsing, limits, media types). */
 const FASTIFY_CODES: Readonly<Record<number, string>> = {
   400: 'invalid_request',

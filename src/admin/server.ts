@@ -4,7 +4,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Catalog } from '../stores/catalog.js';
 import { bearerChecker } from './auth.js';
-import { ApiError, toApiError } from './errors.js';
+import { ApiError, bodyTooLarge, jsonTooDeep, toApiError } from './errors.js';
+import { findExcessDepth } from './jsonDepth.js';
 import { adminRequestCounter, methodLabel } from './metrics.js';
 import { OpenApiCollector } from './openapi.js';
 import { registerAgentRoutes } from './routes/agents.js';
@@ -38,9 +39,11 @@ export interface AdminDeps {
 const PUBLIC_PATHS: ReadonlySet<string> = new Set(OPS_PATHS);
 const isPublic = (url: string | undefined): boolean => url !== undefined && PUBLIC_PATHS.has(url);
 
+const isBodyTooLarge = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+
 /** Builds the admin HTTP API; the caller listens and closes it. */
 export function createAdminServer(deps: AdminDeps): FastifyInstance {
-  const app = Fastify({ logger: false, onProtoPoisoning: 'error', onConstructorPoisoning: 'error' });
+  const app = Fastify({ logger: false, onProtoPoisoning: 'error', onConstructorPoisoning: 'error', bodyLimit: deps.config.body_limit_bytes });
   const docs = new OpenApiCollector({ title: 'sip-edge admin API', version: '1' }, (url) => isPublic(url));
   const requests = adminRequestCounter(deps.metrics.registry);
   const checkToken = bearerChecker(deps.config.token);
@@ -49,12 +52,17 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
 
   // A JSON API: no text/plain bodies; merge patches may say so in their media type (RFC 7396). An
   // empty body is "no body" (clients send content-type on DELETE too); schemas refuse it where needed.
+  // The nesting depth is checked in one flat scan before JSON.parse builds anything: a deeply
+  // nested body would otherwise take the parser seconds and overflow the stack of what follows.
   const parseJson = app.getDefaultJsonParser('error', 'error');
+  const maxDepth = deps.config.json_max_depth;
   app.removeContentTypeParser(['text/plain', 'application/json']);
   app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string' }, (req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text === '') done(null, undefined);
-    else parseJson(req, text, done);
+    if (text === '') return done(null, undefined);
+    const tooDeep = findExcessDepth(text, maxDepth);
+    if (tooDeep) return done(jsonTooDeep(maxDepth, tooDeep.path), undefined);
+    parseJson(req, text, done);
   });
 
   app.addHook('onRequest', async (req, reply) => {
@@ -70,7 +78,9 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   });
 
   app.setErrorHandler((err, req, reply) => {
-    const api = toApiError(err);
+    const api = isBodyTooLarge(err)
+      ? bodyTooLarge(req.routeOptions.bodyLimit ?? deps.config.body_limit_bytes, req.routeOptions.config?.bodyLimitSetting ?? 'admin.body_limit_bytes')
+      : toApiError(err);
     // One line per refused or failed request; never the body (it may carry passwords).
     const line = { req_id: req.id, method: req.method, route: req.routeOptions.url ?? 'unmatched', status: api.status, code: api.code };
     if (api.status >= 500) deps.logger.error({ ...line, err }, 'admin request failed');
@@ -87,7 +97,7 @@ export function createAdminServer(deps: AdminDeps): FastifyInstance {
   registerTrunkRoutes(app, resources);
   registerAgentRoutes(app, resources);
   registerPhoneNumberRoutes(app, resources);
-  registerPhoneNumberImport(app, { catalog: deps.catalog, maxRows: deps.config.import_max_rows });
+  registerPhoneNumberImport(app, { catalog: deps.catalog, maxRows: deps.config.import_max_rows, maxBytes: deps.config.import_body_limit_bytes });
 
   for (const plugin of deps.plugins ?? []) {
     void app.register(async (scope) => {

@@ -2,6 +2,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from '../observability/logger.js';
 import type { InboundPlan } from '../pipeline/types.js';
 import { failsOver } from './classify.js';
+import { withOffer } from './offer.js';
 import type { ReferHandler } from './dialogs.js';
 import { bridgeSequentially, type Attempt, type BridgeOutcome } from './sequentialBridge.js';
 import type { CallSession } from './session.js';
@@ -51,13 +52,13 @@ function attemptsFor(plan: InboundPlan, req: Srf.SrfRequest, voicemailUri: strin
   const attempts: Attempt[] = plan.targets.map((t) => ({
     label: t.role,
     uri: t.agent.sip_uri,
-    options: { headers: { ...agentHeaders(plan, req, t.agent.id), ...from } },
+    options: withOffer({ headers: { ...agentHeaders(plan, req, t.agent.id), ...from } }, plan.offerSdp),
   }));
   if (voicemailUri && plan.voicemailMessage !== null) {
     attempts.push({
       label: 'voicemail',
       uri: voicemailUri,
-      options: { headers: { ...agentHeaders(plan, req, null), 'X-Voicemail-Message': plan.voicemailMessage, ...from } },
+      options: withOffer({ headers: { ...agentHeaders(plan, req, null), 'X-Voicemail-Message': plan.voicemailMessage, ...from } }, plan.offerSdp),
     });
   }
   return attempts;

@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import type { OutboundPlan } from '../pipeline/types.js';
 import type { FailureKind } from './classify.js';
 import type { ReferHandler } from './dialogs.js';
+import { withOffer } from './offer.js';
 import { bridgeSequentially, type Attempt, type BridgeOutcome } from './sequentialBridge.js';
 import type { CallSession } from './session.js';
 
@@ -56,7 +57,7 @@ export function carrierAttempts(plan: OutboundPlan): Attempt[] {
     .map((t, i) => ({
       label: `termination-${i + 1}`,
       uri: carrierUri(t.uri, destination.e164, trunk.outbound.transport),
-      options: { headers: {}, callingNumber: callerNumber.phone_number, calledNumber: destination.e164, ...auth },
+      options: withOffer({ headers: {}, callingNumber: callerNumber.phone_number, calledNumber: destination.e164, ...auth }, plan.offerSdp),
     }));
 }
 

@@ -73,7 +73,8 @@ export function transferHandler(deps: TransferDeps, ctx: TransferContext): Refer
       requestUri: referTo,
       to: `<${referTo}>`,
       from: `<sip:${ctx.callerE164}@sip-edge.invalid>`,
-      sdp: otherLeg.remote.sdp,
+      body: otherLeg.remote.sdp,
+      contentType: 'application/sdp',
       header: (name) => (name.toLowerCase() === 'x-agent-id' ? ctx.agentId : undefined),
     };
     const log = ctx.log.child({ transfer: callId });

@@ -64,6 +64,12 @@ const adminSchema = z.object({
   token: z.string().min(16, 'must be at least 16 characters'),
   page_size_max: z.coerce.number().int().min(1).max(1000).default(200),
   import_max_rows: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Largest request body of every route but the bulk import, in bytes (413 beyond). */
+  body_limit_bytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Largest bulk import body (JSON or CSV), in bytes (413 beyond). */
+  import_body_limit_bytes: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(8 * 1024 * 1024),
+  /** Deepest nesting of objects/arrays a JSON body may have (400 beyond, checked before parsing). */
+  json_max_depth: z.coerce.number().int().min(8).max(1000).default(32),
 });
 
 const sipSchema = z.object({

@@ -15,7 +15,10 @@ export const routeTestRequestSchema = z.strictObject({
   request_uri: z.string().regex(/^(sips?|tel):/i, 'must be a sip:, sips: or tel: URI'),
   to: z.string().optional(),
   from: z.string().default('<sip:anonymous@anonymous.invalid>'),
+  /** the INVITE body (SDP, or a multipart body holding it) */
   sdp: z.string().optional(),
+  /** Content-Type of `sdp` when it is not plain application/sdp (e.g. multipart/mixed;boundary=...) */
+  content_type: z.string().min(1).optional(),
   /** other request headers (User-Agent, Proxy-Authorization, ...) */
   headers: z.record(z.string(), z.string()).default({}),
 });
@@ -65,7 +68,8 @@ export async function routeTest(input: RouteTestRequest, deps: RouteTestDeps): P
     requestUri: input.request_uri,
     to: input.to ?? `<${input.request_uri}>`,
     from: input.from,
-    sdp: input.sdp,
+    body: input.sdp,
+    contentType: input.sdp === undefined ? undefined : (input.content_type ?? 'application/sdp'),
     header: (name) => headers.get(name.toLowerCase()),
   };
   if (input.direction === 'outbound') return outboundTest(view, deps);

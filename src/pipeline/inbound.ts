@@ -106,6 +106,7 @@ export async function evaluateInbound(req: SipRequestView, deps: InboundPipeline
       number: route.value.number,
       targets: route.value.targets,
       voicemailMessage: route.value.voicemailMessage,
+      offerSdp: media.value.sdp,
     },
   };
 }

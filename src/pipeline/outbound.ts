@@ -7,7 +7,7 @@ import { checkCallerId } from './steps/outbound/callerId.js';
 import { checkDestinationPolicy, parseDestination } from './steps/outbound/destination.js';
 import { selectOutboundTrunk } from './steps/outbound/trunk.js';
 import { admitCall } from './steps/limits.js';
-import { checkMediaPolicy } from './steps/media.js';
+import { checkMediaOf } from './steps/media.js';
 import { checkInviteShape } from './steps/shape.js';
 import { reject, type OutboundOutcome, type OutboundStep, type Refusal, type SipRequestView } from './types.js';
 import type { TrunkRecord } from '../domain/model.js';
@@ -64,7 +64,7 @@ export async function evaluateOutbound(
   const policy = checkDestinationPolicy(destination.value, trunk.value, workspaceCountries);
   if (policy.kind !== 'continue') return refused('country', policy, trunk.value);
 
-  const media = checkMediaPolicy(req.sdp, trunk.value.outbound.media_encryption, trunk.value.id);
+  const media = checkMediaOf(req, trunk.value.outbound.media_encryption, trunk.value.id);
   if (media.kind !== 'continue') return refused('media', media, trunk.value);
 
   let lease = null;
@@ -81,6 +81,7 @@ export async function evaluateOutbound(
       callerNumber: caller.value,
       destination: { e164: destination.value.e164, country: destination.value.country ?? null },
       trunk: trunk.value,
+      offerSdp: media.value.sdp,
     },
   };
 }

@@ -14,6 +14,9 @@ export type RejectReason =
   | 'srtp_required'
   | 'srtp_not_allowed'
   | 'sdp_invalid'
+  | 'body_malformed'
+  | 'body_unsupported'
+  | 'sdp_part_missing'
   | 'did_invalid'
   | 'number_not_found'
   | 'number_released'
@@ -70,6 +73,13 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
       return { status: 488, phrase: 'Not Acceptable Here', warning: { code: 305, text: 'SRTP not supported on this trunk' } };
     case 'sdp_invalid':
       return { status: 488, phrase: 'Not Acceptable Here', warning: { code: 399, text: 'Unreadable SDP offer' } };
+    case 'body_malformed':
+      return { status: 400, phrase: 'Bad Request - Malformed Body' };
+    case 'body_unsupported':
+      // RFC 3261 21.4.13: the answer lists what is accepted (Accept, added by the media step)
+      return { status: 415, phrase: 'Unsupported Media Type' };
+    case 'sdp_part_missing':
+      return { status: 488, phrase: 'Not Acceptable Here', warning: { code: 399, text: 'No SDP part in multipart body' } };
     case 'did_invalid':
       return { status: 484, phrase: 'Address Incomplete' };
     case 'number_not_found':
@@ -124,7 +134,7 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'unknown_source', 'source_flood', 'scanner', 'auth_required', 'auth_failed', 'transport_not_allowed', 'sips_requires_tls',
-  'srtp_required', 'srtp_not_allowed', 'sdp_invalid', 'did_invalid', 'number_not_found', 'number_released',
+  'srtp_required', 'srtp_not_allowed', 'sdp_invalid', 'body_malformed', 'body_unsupported', 'sdp_part_missing', 'did_invalid', 'number_not_found', 'number_released',
   'number_outbound_only', 'number_provisioning', 'number_suspended', 'number_wrong_workspace', 'number_wrong_trunk',
   'agent_not_found', 'route_unavailable', 'limit_trunk_calls', 'limit_trunk_cps', 'limit_workspace_calls',
   'limit_workspace_cps', 'draining', 'source_not_agent', 'caller_id_not_owned', 'destination_invalid',

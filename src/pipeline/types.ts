@@ -12,7 +12,10 @@ export interface SipRequestView {
   readonly requestUri: string;
   readonly to: string;
   readonly from: string;
-  readonly sdp: string | undefined;
+  /** the body as sent: SDP, multipart (SDP beside ISUP), ...; read it with sdpOfRequest */
+  readonly body: string | undefined;
+  /** the Content-Type header as sent */
+  readonly contentType: string | undefined;
   header(name: string): string | undefined;
 }
 
@@ -58,6 +61,8 @@ export interface InboundPlan {
   readonly number: PhoneNumberRecord;
   readonly targets: readonly AgentTarget[];
   readonly voicemailMessage: string | null;
+  /** the SDP offer the agent leg carries (only the SDP of a multipart body); undefined: late offer */
+  readonly offerSdp: string | undefined;
 }
 
 export type InboundStep = 'scanner' | 'source' | 'auth' | 'shape' | 'transport' | 'media' | 'did' | 'route' | 'limits';
@@ -74,6 +79,8 @@ export interface OutboundPlan {
   readonly callerNumber: PhoneNumberRecord;
   readonly destination: { readonly e164: string; readonly country: string | null };
   readonly trunk: TrunkRecord;
+  /** the SDP offer the carrier leg carries (only the SDP of a multipart body); undefined: late offer */
+  readonly offerSdp: string | undefined;
 }
 
 export type OutboundStep = 'shape' | 'agent' | 'caller_id' | 'destination' | 'trunk' | 'country' | 'media' | 'limits';

@@ -11,7 +11,8 @@ export function viewOf(req: Srf.SrfRequest): SipRequestView {
     requestUri: req.uri,
     to: req.get('To') ?? '',
     from: req.get('From') ?? '',
-    sdp: req.body ? req.body : undefined,
+    body: req.body ? req.body : undefined,
+    contentType: req.has('Content-Type') ? req.get('Content-Type') : undefined,
     header: (name) => (req.has(name) ? req.get(name) : undefined),
   };
 }

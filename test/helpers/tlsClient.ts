@@ -28,6 +28,8 @@ export interface SendInviteOptions {
   readonly to: string;
   /** SDP offer; none (late offer) when absent. */
   readonly sdp?: string;
+  /** Any other body, sent byte for byte with this Content-Type (instead of sdp). */
+  readonly body?: { readonly contentType: string; readonly bytes: Buffer };
   /** Extra headers, in order. */
   readonly headers?: Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]>;
   /** Bound for the whole exchange (10 s by default). */
@@ -134,7 +136,7 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
   const inbox: Parsed[] = [];
   let closed: Error | null = null;
 
-  const write = (text: string): Promise<void> =>
+  const write = (text: string | Buffer): Promise<void> =>
     new Promise((resolve, reject) => socket.write(text, (err) => (err ? reject(err) : resolve())));
 
   try {
@@ -218,10 +220,10 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
     const extra = Array.isArray(options.headers)
       ? (options.headers as ReadonlyArray<readonly [string, string]>)
       : Object.entries((options.headers ?? {}) as Record<string, string>);
-    const body = options.sdp ? options.sdp.replace(/\r?\n/g, '\r\n') : '';
+    const body = options.body ? options.body.bytes : Buffer.from(options.sdp ? options.sdp.replace(/\r?\n/g, '\r\n') : '');
+    const contentType = options.body ? options.body.contentType : 'application/sdp';
     const inviteBranch = `z9hG4bK${token(8)}`;
-    await write(
-      [
+    const inviteHead = [
         `INVITE ${options.requestUri} SIP/2.0`,
         `Via: ${via(inviteBranch)}`,
         'Max-Forwards: 70',
@@ -231,12 +233,12 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
         'CSeq: 1 INVITE',
         ...(options.contact === false ? [] : [`Contact: ${contact}`]),
         ...extra.map(([name, value]) => `${name}: ${value}`),
-        ...(body ? ['Content-Type: application/sdp'] : []),
-        `Content-Length: ${Buffer.byteLength(body)}`,
+        ...(body.length > 0 ? [`Content-Type: ${contentType}`] : []),
+        `Content-Length: ${body.length}`,
         '',
-        body,
-      ].join('\r\n'),
-    );
+        '',
+      ].join('\r\n');
+    await write(Buffer.concat([Buffer.from(inviteHead), body]));
 
     const responses: SipResponse[] = [];
     let final: SipResponse | undefined;

@@ -95,7 +95,7 @@ describe('benchInvite (the per-call CPU benchmark\'s request)', () => {
     const trunk = benchTrunk('127.0.0.42') as TrunkRecord; // a record is the trunk plus timestamps the media step never reads
     expect(extractDid(view, undefined)).toEqual({ kind: 'continue', value: { raw: numberAt(7), e164: numberAt(7), read: false } });
     expect(extractCaller(view, undefined)).toEqual({ raw: CALLER, e164: CALLER });
-    expect(checkMedia(view, trunk)).toEqual({ kind: 'continue', value: 'rtp' });
+    expect(checkMedia(view, trunk)).toEqual({ kind: 'continue', value: { offer: 'rtp', sdp: view.body } });
     expect(view.sourceAddress).toBe('127.0.0.42');
   });
 });

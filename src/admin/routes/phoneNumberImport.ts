@@ -9,14 +9,12 @@ import { phoneNumberView } from '../views.js';
 export interface ImportContext {
   readonly catalog: Catalog;
   readonly maxRows: number;
+  /** largest body, JSON or CSV (admin.import_body_limit_bytes) */
+  readonly maxBytes: number;
 }
 
 /** How many row errors one answer lists; the count says how many there were. */
 const MAX_LISTED_ERRORS = 1000;
-/** Bytes a row may take on average, for the body limit of this route. */
-const BYTES_PER_ROW = 2048;
-const MIN_BODY_LIMIT = 1024 * 1024;
-const MAX_BODY_LIMIT = 256 * 1024 * 1024;
 
 const CSV_TYPE = 'text/csv';
 
@@ -53,7 +51,7 @@ function catalogRowErrors(err: CatalogError): FieldError[] | null {
  * writes all rows in one atomic step, or none.
  */
 export function registerPhoneNumberImport(app: FastifyInstance, ctx: ImportContext): void {
-  const bodyLimit = Math.min(MAX_BODY_LIMIT, Math.max(MIN_BODY_LIMIT, ctx.maxRows * BYTES_PER_ROW));
+  const bodyLimit = ctx.maxBytes;
   // Scoped to this plugin: CSV is accepted here and nowhere else.
   void app.register(async (scope) => {
     scope.addContentTypeParser(CSV_TYPE, { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body));
@@ -61,6 +59,7 @@ export function registerPhoneNumberImport(app: FastifyInstance, ctx: ImportConte
     scope.post('/v1/phone-numbers/import', {
       bodyLimit,
       config: {
+        bodyLimitSetting: 'admin.import_body_limit_bytes',
         openapi: {
           summary: 'Import many phone numbers at once (all or nothing)',
           description: `JSON (an array, or {"numbers": [...]}) or ${CSV_TYPE} with a header row of columns ${CSV_COLUMNS.join(', ')}. Every row is validated before anything is written; one refused row refuses the whole import and details.errors lists each refused row (row index from 0, field, code, message, and line for CSV).`,

@@ -1,4 +1,5 @@
 import { EDGE_HEADERS_ALLOWANCE_BYTES, headerBytes, messageBytes } from '../../domain/messageSize.js';
+import { sdpOfBody } from '../../domain/body.js';
 import { proceed, reject, type Decision, type SipRequestView } from '../types.js';
 
 /** Headers of the caller's INVITE that may be copied to the other leg (trusted identity). */
@@ -19,7 +20,9 @@ export function checkInviteShape(req: SipRequestView, maxMessageBytes: number): 
     const value = req.header(name);
     if (value !== undefined) forwarded[name] = value;
   }
-  const bytes = messageBytes(forwarded, req.sdp) + EDGE_HEADERS_ALLOWANCE_BYTES + headerBytes({ To: req.to, From: req.from });
+  // what is bridged is the SDP alone (a multipart body's SDP part); judge the body as sent otherwise
+  const found = sdpOfBody(req.contentType, req.body);
+  const bytes = messageBytes(forwarded, found.kind === 'sdp' ? found.sdp : req.body) + EDGE_HEADERS_ALLOWANCE_BYTES + headerBytes({ To: req.to, From: req.from });
   if (bytes > maxMessageBytes) {
     return reject('message_too_large', `the INVITE to bridge would be ~${bytes} bytes, over sip.max_message_bytes ${maxMessageBytes}`);
   }

@@ -41,6 +41,15 @@ describe('parseCsv (RFC 4180)', () => {
     expect((error as CsvError).message).toMatch(message);
   });
 
+  it('reads long fields and many records whole', () => {
+    const long = 'x'.repeat(1_000_000);
+    expect(fields(`a,"${long}\n${long}",${long}\nb`)).toEqual([['a', `${long}\n${long}`, long], ['b']]);
+    const many = Array.from({ length: 5000 }, (_, i) => `${i},"q ${i}"`).join('\r\n');
+    const records = parseCsv(many);
+    expect(records).toHaveLength(5000);
+    expect(records[4999]).toEqual({ line: 5000, fields: ['4999', 'q 4999'] });
+  });
+
   it('stops past maxRecords', () => {
     expect(parseCsv('a\nb\nc', 3)).toHaveLength(3);
     expect(() => parseCsv('a\nb\nc\nd', 3)).toThrow(CsvTooManyRecords);

@@ -21,6 +21,7 @@ describe('parseConfig', () => {
     const config = parseConfig({ admin: { token: TOKEN } });
     expect(config.admin.token).toBe(TOKEN);
     expect(config.instance_id).toBeTruthy();
+    expect(config.admin).toMatchObject({ body_limit_bytes: 1024 * 1024, import_body_limit_bytes: 8 * 1024 * 1024, json_max_depth: 32 });
   });
 
   it.each<[string, string, unknown]>([
@@ -35,6 +36,9 @@ describe('parseConfig', () => {
     ['cluster without a hash tag prefix', 'redis.key_prefix', { admin: { token: TOKEN }, redis: { mode: 'cluster', nodes: ['r1:7000'], key_prefix: 'sipedge:' } }],
     ['cluster with the default prefix', 'redis.key_prefix', { admin: { token: TOKEN }, redis: { mode: 'cluster', nodes: ['r1:7000'] } }],
     ['default_country not ISO', 'sip.default_country', { admin: { token: TOKEN }, sip: { default_country: 'UK' } }],
+    ['admin.json_max_depth too shallow for the API itself', 'admin.json_max_depth', { admin: { token: TOKEN, json_max_depth: 4 } }],
+    ['admin.body_limit_bytes below 1 KiB', 'admin.body_limit_bytes', { admin: { token: TOKEN, body_limit_bytes: 100 } }],
+    ['admin.import_body_limit_bytes not a number', 'admin.import_body_limit_bytes', { admin: { token: TOKEN, import_body_limit_bytes: 'lots' } }],
   ])('%s -> names %s', (_name, key, raw) => {
     const list = problems(() => parseConfig(raw));
     expect(list.some((p) => p.startsWith(`${key}:`))).toBe(true);

@@ -93,6 +93,21 @@ describe('evaluateInbound', () => {
     expect(outcome).toMatchObject({ kind: 'accept', plan: { trunk: { id: 'secure' }, did: { e164: '+15550001001' } } });
   });
 
+  it('takes the SDP part of a multipart body (SDP beside ISUP) for the SRTP check and the plan', async () => {
+    const body = ['--b1', 'Content-Type: application/isup;version=itu-t92+', '', '\x01\x00\x49', '--b1', 'Content-Type: application/sdp', '', SRTP, '--b1--', ''].join('\r\n');
+    const req = request({ sourceAddress: '198.51.100.5', transport: 'tls', body: { contentType: 'multipart/mixed; boundary="b1"', text: body } });
+    const outcome = await evaluateInbound(req, deps());
+    expect(outcome).toMatchObject({ kind: 'accept', plan: { trunk: { id: 'secure' }, offerSdp: SRTP } });
+  });
+
+  it('refuses a multipart body without SDP at the media step, before any lookup', async () => {
+    const d = deps();
+    const body = ['--b1', 'Content-Type: application/isup', '', '\x01\x00\x49', '--b1--', ''].join('\r\n');
+    const outcome = await evaluateInbound(request({ body: { contentType: 'multipart/mixed;boundary=b1', text: body } }), d);
+    expect(outcome).toMatchObject({ kind: 'reject', step: 'media', reason: 'sdp_part_missing', trunk: { id: 'carrier' } });
+    expect((d.store as FakeRouteStore).lookups).toEqual([]);
+  });
+
   it('skipAuth (route test) passes a trunk with credentials without a challenge', async () => {
     const req = request({ sourceAddress: '203.0.113.5' });
     expect(await evaluateInbound(req, deps(), { skipAuth: true })).toMatchObject({ kind: 'accept', plan: { trunk: { id: 'locked' } } });

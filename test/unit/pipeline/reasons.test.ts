@@ -6,6 +6,7 @@ const EVERY_REASON: Record<RejectReason, true> = {
   unknown_source: true,
   source_flood: true, scanner: true, auth_required: true, auth_failed: true, transport_not_allowed: true,
   sips_requires_tls: true, srtp_required: true, srtp_not_allowed: true, sdp_invalid: true, did_invalid: true,
+  body_malformed: true, body_unsupported: true, sdp_part_missing: true,
   number_not_found: true, number_released: true, number_outbound_only: true, number_provisioning: true,
   number_suspended: true, number_wrong_workspace: true, number_wrong_trunk: true, agent_not_found: true,
   route_unavailable: true, limit_trunk_calls: true, limit_trunk_cps: true, limit_workspace_calls: true,

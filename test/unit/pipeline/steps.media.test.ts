@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MediaEncryption } from '../../../src/domain/model.js';
-import { checkMedia } from '../../../src/pipeline/steps/media.js';
+import { rejectSpec } from '../../../src/pipeline/reasons.js';
+import { checkMedia, sdpOfRequest } from '../../../src/pipeline/steps/media.js';
 import { CRYPTO, FINGERPRINT, request, sdp, trunkRecord } from '../support/fakes.js';
 
 const OFFERS = {
@@ -45,5 +46,45 @@ describe('checkMedia (media step)', () => {
     const decision = checkMedia(request({ sdp: OFFERS.sdes }), trunkWith('disabled'));
     expect(decision.kind).toBe('reject');
     expect(JSON.stringify(decision)).not.toContain('inline:');
+  });
+});
+
+describe('media step with multipart bodies (SDP beside ISUP)', () => {
+  const ISUP = '\x01\x00\x49\x00\x00\x03\x02\x00\x07';
+  const multipart = (boundary: string, ...parts: string[]) => [...parts.map((p) => `--${boundary}\r\n${p}`), `--${boundary}--\r\n`].join('\r\n');
+  const sdpPart = (offer: string) => `Content-Type: application/sdp\r\n\r\n${offer}`;
+  const isupPart = `Content-Type: application/isup;version=itu-t92+\r\nContent-Disposition: signal;handling=optional\r\n\r\n${ISUP}`;
+  const mixed = (...parts: string[]) => request({ body: { contentType: 'multipart/mixed;boundary=xyz', text: multipart('xyz', ...parts) } });
+
+  it.each<[MediaEncryption, Offer, 'continue' | 'srtp_required' | 'srtp_not_allowed' | 'sdp_invalid']>([
+    ['required', 'sdes', 'continue'],
+    ['required', 'rtp', 'srtp_required'],
+    ['disabled', 'sdes', 'srtp_not_allowed'],
+    ['allowed', 'rtp', 'continue'],
+    ['allowed', 'garbage', 'sdp_invalid'],
+  ])('judges the SDP part: %s + %s -> %s', (policy, offer, expected) => {
+    const decision = checkMedia(mixed(sdpPart(OFFERS[offer]!), isupPart), trunkWith(policy));
+    if (expected === 'continue') expect(decision).toEqual({ kind: 'continue', value: { offer: offer === 'sdes' ? 'srtp' : offer, sdp: OFFERS[offer] } });
+    else expect(decision).toMatchObject({ kind: 'reject', reason: expected });
+  });
+
+  it.each<[string, ReturnType<typeof request>, string, number, Record<string, string> | undefined]>([
+    ['no SDP part', mixed(isupPart), 'sdp_part_missing', 488, undefined],
+    ['no boundary', request({ body: { contentType: 'multipart/mixed', text: multipart('xyz', sdpPart(OFFERS.rtp)) } }), 'body_malformed', 400, undefined],
+    ['an unknown body type', request({ body: { contentType: 'application/isup', text: ISUP } }), 'body_unsupported', 415, { Accept: 'application/sdp, multipart/*' }],
+  ])('refuses %s with a stable reason', (_name, req, reason, status, headers) => {
+    const decision = checkMedia(req, trunkWith('allowed'));
+    expect(decision).toMatchObject({ kind: 'reject', reason });
+    expect(decision.kind === 'reject' ? decision.headers : null).toEqual(headers);
+    expect(rejectSpec(decision.kind !== 'continue' ? decision.reason : 'sdp_invalid').status).toBe(status);
+  });
+
+  it('gives the SDP alone for bridging, nothing of the ISUP', () => {
+    const sdp = sdpOfRequest(mixed(isupPart, sdpPart(OFFERS.rtp)));
+    expect(sdp).toEqual({ kind: 'continue', value: OFFERS.rtp });
+  });
+
+  it('gives undefined for a late offer', () => {
+    expect(sdpOfRequest(request({ sdp: undefined }))).toEqual({ kind: 'continue', value: undefined });
   });
 });

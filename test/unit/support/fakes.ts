@@ -55,8 +55,17 @@ export interface RequestInit {
   requestUri?: string;
   to?: string;
   from?: string;
+  /** an SDP body (sent as application/sdp); undefined: no body */
   sdp?: string | undefined;
+  /** any other body, with its Content-Type (overrides sdp) */
+  body?: { readonly contentType: string | undefined; readonly text: string };
   headers?: Record<string, string>;
+}
+
+function bodyOf(init: RequestInit): Pick<SipRequestView, 'body' | 'contentType'> {
+  if (init.body) return { body: init.body.text, contentType: init.body.contentType };
+  const offer = 'sdp' in init ? init.sdp : sdp(['m=audio 49170 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000']);
+  return { body: offer, contentType: offer === undefined ? undefined : 'application/sdp' };
 }
 
 /** A SipRequestView with carrier-like defaults; header names are case-insensitive as in SIP. */
@@ -73,7 +82,7 @@ export function request(init: RequestInit = {}): SipRequestView {
     requestUri: init.requestUri ?? 'sip:+15550001001@edge.example.com',
     to: init.to ?? '<sip:+15550001001@edge.example.com>',
     from: init.from ?? '"Caller" <sip:+15550002002@carrier.example.com>;tag=abc',
-    sdp: 'sdp' in init ? init.sdp : sdp(['m=audio 49170 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000']),
+    ...bodyOf(init),
     header: (name) => headers.get(name.toLowerCase()),
   };
 }
