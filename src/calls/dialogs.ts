@@ -3,17 +3,11 @@ import type { Logger } from '../observability/logger.js';
 import { fits, messageBytes } from '../domain/messageSize.js';
 import { refusalHeaders } from '../sip/replies.js';
 import { dialogConnected, releaseRequests } from '../types/drachtio.js';
+import { relayedHeaders, type RelayDirection } from './headerPolicy.js';
 import type { CallSession } from './session.js';
 
 /** Methods relayed as-is from one leg to the other inside an established call. */
 const RELAYED = ['info', 'notify', 'message', 'options'] as const;
-const NOT_COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'contact', 'route', 'record-route']);
-
-function relayHeaders(req: Srf.SrfRequest): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) if (!NOT_COPIED.has(name.toLowerCase())) out[name] = value;
-  return out;
-}
 
 /**
  * In-dialog handling of a bridged call: BYE on either leg ends both, re-INVITE and UPDATE pass
@@ -64,12 +58,16 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
     log.info({ bytes: messageBytes(headers, body), max }, 'in-dialog request too large to pass on');
     return true;
   };
-  /** the other leg's answer, relayed when it fits; a 500 with the reason otherwise */
-  const relayAnswer = (res: Srf.SrfResponse, status: number, body: string | undefined): void => {
-    if (fits(undefined, body, max)) res.send(status, { body });
-    else res.send(500, { headers: refusalHeaders('agent_answer_too_large', 0) });
-  };
   for (const [leg, other, cause] of legs) {
+    // what crosses to `other` is what the dialog header policy allows, requests and answers alike
+    const toward: RelayDirection = other === agent ? 'to_agent' : 'to_carrier';
+    const relayHeaders = (req: Srf.SrfRequest): Record<string, string> => relayedHeaders(req.method, toward, req.headers);
+    /** the other leg's answer, relayed when it fits; a 500 with the reason otherwise */
+    const relayAnswer = (res: Srf.SrfResponse, answer: Srf.SrfResponse): void => {
+      const headers = relayedHeaders('response', toward === 'to_agent' ? 'to_carrier' : 'to_agent', (answer as unknown as { headers: Record<string, string> }).headers ?? {});
+      if (fits(headers, answer.body, max)) res.send(answer.status, { headers, body: answer.body });
+      else res.send(500, { headers: refusalHeaders('agent_answer_too_large', 0) });
+    };
     leg.on('destroy', () => {
       session.end(cause);
       // the other leg goes too, also when something else ended the call first
@@ -79,7 +77,10 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
       if (tooLarge(undefined, req.body, res)) return;
       other
         .modify(req.body)
-        .then((sdp: string) => relayAnswer(res, 200, sdp))
+        .then((sdp: string) => {
+          if (fits(undefined, sdp, max)) res.send(200, { body: sdp });
+          else res.send(500, { headers: refusalHeaders('agent_answer_too_large', 0) });
+        })
         .catch((err: { status?: number }) => res.send(err.status ?? 500));
     });
     leg.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
@@ -87,7 +88,7 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
       if (tooLarge(headers, req.body, res)) return;
       other
         .request({ method: 'UPDATE', headers, body: req.body } as unknown as Srf.SrfRequest)
-        .then((answer: Srf.SrfResponse) => relayAnswer(res, answer.status, answer.body))
+        .then((answer: Srf.SrfResponse) => relayAnswer(res, answer))
         .catch(() => res.send(500));
     });
     for (const method of RELAYED) {
@@ -96,7 +97,7 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
         if (tooLarge(headers, req.body, res)) return;
         other
           .request({ method: method.toUpperCase(), headers, body: req.body } as unknown as Srf.SrfRequest)
-          .then((answer: Srf.SrfResponse) => relayAnswer(res, answer.status, answer.body))
+          .then((answer: Srf.SrfResponse) => relayAnswer(res, answer))
           .catch(() => res.send(500));
       });
     }

@@ -45,12 +45,14 @@ export interface SendInviteOptions {
   /** false: the INVITE carries no Contact header. */
   readonly contact?: boolean;
   /** After a 2xx and its ACK, before the BYE: requests sent inside the dialog, one after the other. */
-  readonly midCall?: ReadonlyArray<{ readonly method: string; readonly body?: string; readonly contentType?: string }>;
+  readonly midCall?: ReadonlyArray<{ readonly method: string; readonly body?: string; readonly contentType?: string; readonly headers?: Readonly<Record<string, string>> }>;
 }
 
 export interface SendInviteResult extends SipResponse {
   /** Every response to the INVITE, provisional ones included, in arrival order. */
   readonly responses: readonly SipResponse[];
+  /** Requests the server sent us (each answered 200), in arrival order; `reason` holds the request line. */
+  readonly requestsReceived?: readonly SipResponse[];
   /** The responses to `midCall` requests, in order (undefined where none came in time). */
   readonly midCallResponses?: ReadonlyArray<SipResponse | undefined>;
   /** The response to our BYE after a 2xx (undefined when none came in time). */
@@ -134,6 +136,7 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
   const parser = new SipStreamParser();
   const waiting: Array<(p: Parsed) => boolean> = [];
   const inbox: Parsed[] = [];
+  const requestsReceived: SipResponse[] = [];
   let closed: Error | null = null;
 
   const write = (text: string | Buffer): Promise<void> =>
@@ -171,6 +174,7 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
     socket.on('data', (chunk: Buffer) => {
       for (const parsed of parser.push(chunk)) {
         if (!parsed.firstLine.startsWith('SIP/2.0')) {
+          requestsReceived.push({ status: 0, reason: parsed.firstLine, headers: parsed.headers, body: parsed.body, raw: parsed.raw });
           const h = parsed.headers;
           void write(
             ['SIP/2.0 200 OK', ...(h.via ?? []).map((v) => `Via: ${v}`), `From: ${h.from?.[0] ?? ''}`, `To: ${h.to?.[0] ?? ''}`,
@@ -266,9 +270,10 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
 
     // 2xx: ACK (new transaction, to the remote target), then BYE to clean up.
     const target = uriOf(final.headers.contact?.[0]) ?? options.requestUri;
-    const inDialog = (method: string, cseq: number, body = '', contentType = 'text/plain'): string =>
+    const inDialog = (method: string, cseq: number, body = '', contentType = 'text/plain', headers: Readonly<Record<string, string>> = {}): string =>
       [`${method} ${target} SIP/2.0`, `Via: ${via(`z9hG4bK${token(8)}`)}`, 'Max-Forwards: 70', `From: ${from}`, `To: ${toWithTag}`,
-        `Call-ID: ${callId}`, `CSeq: ${cseq} ${method}`, `Contact: ${contact}`, ...(body ? [`Content-Type: ${contentType}`] : []),
+        `Call-ID: ${callId}`, `CSeq: ${cseq} ${method}`, `Contact: ${contact}`, ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`),
+        ...(body ? [`Content-Type: ${contentType}`] : []),
         `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
     const midCallResponses: (SipResponse | undefined)[] = [];
     let cseq = 1;
@@ -277,14 +282,14 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
     } else {
       await write(inDialog('ACK', 1));
       for (const request of options.midCall ?? []) {
-        await write(inDialog(request.method, ++cseq, request.body, request.contentType));
+        await write(inDialog(request.method, ++cseq, request.body, request.contentType, request.headers));
         midCallResponses.push(await nextResponse(request.method));
       }
       if (options.holdMs) await new Promise((resolve) => setTimeout(resolve, Math.min(options.holdMs ?? 0, Math.max(0, deadline - Date.now()))));
       await write(inDialog('BYE', ++cseq));
     }
     const byeResponse = await nextResponse('BYE');
-    return { ...final, responses, callId, midCallResponses, ...(byeResponse ? { byeResponse } : {}), ...(tlsProtocol ? { tlsProtocol } : {}) };
+    return { ...final, responses, callId, midCallResponses, requestsReceived, ...(byeResponse ? { byeResponse } : {}), ...(tlsProtocol ? { tlsProtocol } : {}) };
   } finally {
     socket.destroy();
   }
