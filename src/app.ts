@@ -143,11 +143,13 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
           voicemailUri: config.sip.voicemail_uri,
           maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
           maxMessageBytes: config.sip.max_message_bytes,
+          retryAfterS: config.sip.retry_after_s,
         }),
         outboundBridge: (trunkMaxS) => ({
           ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000,
           maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
           maxMessageBytes: config.sip.max_message_bytes,
+          retryAfterS: config.sip.retry_after_s,
         }),
       },
       req,

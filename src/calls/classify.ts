@@ -1,3 +1,4 @@
+import type { RejectReason } from '../pipeline/reasons.js';
 /** What went wrong with one attempt to reach an agent or a carrier. */
 export type FailureKind =
   | { readonly kind: 'status'; readonly status: number }
@@ -14,6 +15,8 @@ interface MaybeSipError {
   name?: unknown;
   code?: unknown;
   message?: unknown;
+  /** the response a SipError carries: its source address is empty when drachtio-server made it up */
+  res?: { source_address?: unknown };
 }
 
 const REDIS_ERROR_NAMES = new Set(['ReplyError', 'MaxRetriesPerRequestError', 'AbortError']);
@@ -28,7 +31,12 @@ export function classifyError(err: unknown, context: { timedOut?: boolean; cance
   if (context.timedOut) return { kind: 'timeout' };
   const e = (err ?? {}) as MaybeSipError;
   if (e.name === 'MessageTooLargeError') return { kind: 'too_large' };
-  if (typeof e.status === 'number' && e.status >= 300 && e.status <= 699) return { kind: 'status', status: e.status };
+  if (typeof e.status === 'number' && e.status >= 300 && e.status <= 699) {
+    // drachtio-server answers for a peer it could not reach (no connection, no answer): such a
+    // response came from no network address
+    if (e.res?.source_address === '') return e.status === 408 ? { kind: 'timeout' } : { kind: 'unreachable' };
+    return { kind: 'status', status: e.status };
+  }
   if (typeof e.name === 'string' && REDIS_ERROR_NAMES.has(e.name)) return { kind: 'redis' };
   if (typeof e.message === 'string' && /Command timed out|Connection is closed|enableOfflineQueue/.test(e.message)) return { kind: 'redis' };
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return { kind: 'unreachable' };
@@ -57,6 +65,39 @@ export function failsOver(failure: FailureKind, failoverOn: readonly string[]): 
   }
 }
 
+/** Who failed: an agent, the voicemail service, a carrier. */
+export type CalledParty = 'agent' | 'voicemail' | 'carrier';
+
+/** The stable reason sent with the caller's failure (X-Reject-Reason, Reason), from the reasons table. */
+export function failureReason(failure: FailureKind, party: CalledParty): RejectReason {
+  if (party === 'voicemail' && failure.kind !== 'too_large' && failure.kind !== 'cancelled') return 'voicemail_failed';
+  const side = party === 'carrier' ? 'carrier' : 'agent';
+  switch (failure.kind) {
+    case 'timeout':
+      return `${side}_timeout`;
+    case 'unreachable':
+      return `${side}_unreachable`;
+    case 'status': {
+      const s = failure.status;
+      if (s === 408) return `${side}_timeout`;
+      if (s === 486 || s === 600) return `${side}_busy`;
+      if (s >= 500 && s < 600) return `${side}_unavailable`;
+      return `${side}_rejected`;
+    }
+    case 'too_large':
+      return 'agent_answer_too_large';
+    case 'redis':
+      return 'route_unavailable';
+    case 'cancelled':
+    case 'internal':
+      return 'edge_error';
+    default: {
+      const never: never = failure;
+      throw new Error(`unknown failure ${JSON.stringify(never)}`);
+    }
+  }
+}
+
 /** The status the caller gets when this was the last attempt. */
 export function statusForCaller(failure: FailureKind): number {
   switch (failure.kind) {
@@ -67,7 +108,7 @@ export function statusForCaller(failure: FailureKind): number {
     case 'cancelled':
       return 487;
     case 'unreachable':
-      return 502;
+      return 503;
     case 'redis':
       return 503;
     case 'too_large':

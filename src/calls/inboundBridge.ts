@@ -15,6 +15,7 @@ export interface BridgeSettings {
   readonly voicemailUri: string | undefined;
   readonly maxCallDurationMs: number;
   readonly maxMessageBytes: number;
+  readonly retryAfterS: number;
   /** what to do with a REFER from the agent (transfer); refused when absent */
   readonly onRefer?: ReferHandler;
 }
@@ -51,12 +52,14 @@ function attemptsFor(plan: InboundPlan, req: Srf.SrfRequest, voicemailUri: strin
   const from = agentLegFrom(plan);
   const attempts: Attempt[] = plan.targets.map((t) => ({
     label: t.role,
+    party: 'agent',
     uri: t.agent.sip_uri,
     options: withOffer({ headers: { ...agentHeaders(plan, req, t.agent.id), ...from } }, plan.offerSdp),
   }));
   if (voicemailUri && plan.voicemailMessage !== null) {
     attempts.push({
       label: 'voicemail',
+      party: 'voicemail',
       uri: voicemailUri,
       options: withOffer({ headers: { ...agentHeaders(plan, req, null), 'X-Voicemail-Message': plan.voicemailMessage, ...from } }, plan.offerSdp),
     });
@@ -81,6 +84,7 @@ export function bridgeInbound(
     ringTimeoutMs: settings.ringTimeoutMs,
     maxCallDurationMs: settings.maxCallDurationMs,
     maxMessageBytes: settings.maxMessageBytes,
+    retryAfterS: settings.retryAfterS,
     failsOver: (failure) => failsOver(failure, settings.failoverOn),
     agentLeg: 'uac',
     ...(settings.onRefer ? { onRefer: settings.onRefer } : {}),

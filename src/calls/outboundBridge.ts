@@ -11,6 +11,7 @@ export interface OutboundBridgeSettings {
   readonly ringTimeoutMs: number;
   readonly maxCallDurationMs: number;
   readonly maxMessageBytes: number;
+  readonly retryAfterS: number;
   /** what to do with a REFER from the agent (transfer); refused when absent */
   readonly onRefer?: ReferHandler;
 }
@@ -56,6 +57,7 @@ export function carrierAttempts(plan: OutboundPlan): Attempt[] {
     .sort((a, b) => a.priority - b.priority)
     .map((t, i) => ({
       label: `termination-${i + 1}`,
+      party: 'carrier' as const,
       uri: carrierUri(t.uri, destination.e164, trunk.outbound.transport),
       options: withOffer({ headers: {}, callingNumber: callerNumber.phone_number, calledNumber: destination.e164, ...auth }, plan.offerSdp),
     }));

@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import { messageBytes, MessageTooLargeError } from '../domain/messageSize.js';
 import { refusalHeaders } from '../sip/replies.js';
 import { createB2BUA, emitting, type B2BUAOptions, type CancellableRequest } from '../types/drachtio.js';
-import { classifyError, statusForCaller, type FailureKind } from './classify.js';
+import { classifyError, failureReason, statusForCaller, type CalledParty, type FailureKind } from './classify.js';
 import { attachDialogs, confirmLegs, type ReferHandler } from './dialogs.js';
 import type { CallSession } from './session.js';
 
@@ -12,6 +12,8 @@ export type BridgeOutcome = 'answered' | 'failed' | 'cancelled';
 /** One place to try: an agent, the voicemail service, a carrier termination URI. */
 export interface Attempt {
   readonly label: string;
+  /** who is called: names the failure reason the caller gets */
+  readonly party: CalledParty;
   readonly uri: string;
   readonly options: B2BUAOptions;
 }
@@ -26,6 +28,8 @@ export interface SequentialSettings {
   readonly onRefer?: ReferHandler;
   /** largest message handed to drachtio-server (sip.max_message_bytes) */
   readonly maxMessageBytes: number;
+  /** Retry-After seconds on a 503 the caller gets */
+  readonly retryAfterS: number;
 }
 
 /**
@@ -69,6 +73,7 @@ export async function bridgeSequentially(
   };
 
   let last: FailureKind = { kind: 'internal' };
+  let lastParty: CalledParty = attempts[0]?.party ?? 'agent';
   for (const [index, attempt] of attempts.entries()) {
     if (cancelled) break;
     let timedOut = false;
@@ -108,6 +113,7 @@ export async function bridgeSequentially(
       clearTimeout(timer);
       ringingReq = null;
       last = classifyError(err, { timedOut, cancelled });
+      lastParty = attempt.party;
       log.info({ target: attempt.label, failure: last, earlyMedia }, 'attempt failed');
       if (last.kind === 'cancelled') break;
       const hasNext = index < attempts.length - 1;
@@ -117,8 +123,9 @@ export async function bridgeSequentially(
 
   const status = statusForCaller(last);
   if (!res.finalResponseSent) {
-    if (last.kind === 'too_large') res.send(status, { headers: refusalHeaders('agent_answer_too_large', 0) });
-    else res.send(status);
+    const reason = failureReason(last, lastParty);
+    res.send(status, { headers: refusalHeaders(reason, settings.retryAfterS, {}, status) });
+    log.info({ reason, status }, 'call failed');
   }
   const cancelledCall = last.kind === 'cancelled' || cancelled;
   session.end(cancelledCall ? 'cancelled' : 'failed', status);

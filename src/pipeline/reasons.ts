@@ -40,7 +40,19 @@ export type RejectReason =
   | 'no_outbound_trunk'
   | 'contact_invalid'
   | 'message_too_large'
-  | 'agent_answer_too_large';
+  | 'agent_answer_too_large'
+  | 'agent_unreachable'
+  | 'agent_timeout'
+  | 'agent_busy'
+  | 'agent_rejected'
+  | 'agent_unavailable'
+  | 'voicemail_failed'
+  | 'carrier_unreachable'
+  | 'carrier_timeout'
+  | 'carrier_busy'
+  | 'carrier_rejected'
+  | 'carrier_unavailable'
+  | 'edge_error';
 
 export interface RejectSpec {
   readonly status: number;
@@ -125,6 +137,27 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
       return { status: 513, phrase: 'Message Too Large' };
     case 'agent_answer_too_large':
       return { status: 500, phrase: 'Server Internal Error - Answer Too Large' };
+    // Failures of the called side: the status is the one the caller gets when the edge makes it
+    // up (unreachable, timeout); a status the agent or carrier sent is forwarded as it was.
+    case 'agent_unreachable':
+    case 'carrier_unreachable':
+      return { status: 503, phrase: 'Service Unavailable', retryAfter: true };
+    case 'agent_unavailable':
+    case 'carrier_unavailable':
+      return { status: 503, phrase: 'Service Unavailable', retryAfter: true };
+    case 'agent_timeout':
+    case 'carrier_timeout':
+      return { status: 480, phrase: 'Temporarily Unavailable' };
+    case 'agent_busy':
+    case 'carrier_busy':
+      return { status: 486, phrase: 'Busy Here' };
+    case 'agent_rejected':
+    case 'carrier_rejected':
+      return { status: 403, phrase: 'Forbidden' };
+    case 'voicemail_failed':
+      return { status: 480, phrase: 'Temporarily Unavailable' };
+    case 'edge_error':
+      return { status: 500, phrase: 'Server Internal Error' };
     default: {
       const never: never = reason;
       throw new Error(`unmapped reject reason ${String(never)}`);
@@ -139,5 +172,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'agent_not_found', 'route_unavailable', 'limit_trunk_calls', 'limit_trunk_cps', 'limit_workspace_calls',
   'limit_workspace_cps', 'draining', 'source_not_agent', 'caller_id_not_owned', 'destination_invalid',
   'country_not_allowed', 'premium_not_allowed', 'no_outbound_trunk', 'contact_invalid', 'message_too_large',
-  'agent_answer_too_large',
+  'agent_answer_too_large', 'agent_unreachable', 'agent_timeout', 'agent_busy', 'agent_rejected', 'agent_unavailable',
+  'voicemail_failed', 'carrier_unreachable', 'carrier_timeout', 'carrier_busy', 'carrier_rejected', 'carrier_unavailable',
+  'edge_error',
 ];

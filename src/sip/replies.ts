@@ -3,11 +3,11 @@ import { rejectSpec, type RejectReason } from '../pipeline/reasons.js';
 import type { Refusal } from '../pipeline/types.js';
 
 /** The headers of a refusal: stable reason code in X-Reject-Reason and Reason, plus the spec's extras. */
-export function refusalHeaders(reason: RejectReason, retryAfterS: number, extra?: Readonly<Record<string, string>>): Record<string, string> {
+export function refusalHeaders(reason: RejectReason, retryAfterS: number, extra?: Readonly<Record<string, string>>, status?: number): Record<string, string> {
   const spec = rejectSpec(reason);
   const headers: Record<string, string> = {
     'X-Reject-Reason': reason,
-    Reason: `SIP;cause=${spec.status};text="${reason}"`,
+    Reason: `SIP;cause=${status ?? spec.status};text="${reason}"`,
     ...extra,
   };
   if (spec.retryAfter) headers['Retry-After'] = String(retryAfterS);

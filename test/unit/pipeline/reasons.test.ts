@@ -12,7 +12,9 @@ const EVERY_REASON: Record<RejectReason, true> = {
   route_unavailable: true, limit_trunk_calls: true, limit_trunk_cps: true, limit_workspace_calls: true,
   limit_workspace_cps: true, draining: true, source_not_agent: true, caller_id_not_owned: true,
   destination_invalid: true, country_not_allowed: true, premium_not_allowed: true, no_outbound_trunk: true,
-  contact_invalid: true, message_too_large: true, agent_answer_too_large: true,
+  contact_invalid: true, message_too_large: true, agent_answer_too_large: true, agent_unreachable: true, agent_timeout: true,
+  agent_busy: true, agent_rejected: true, agent_unavailable: true, voicemail_failed: true, carrier_unreachable: true,
+  carrier_timeout: true, carrier_busy: true, carrier_rejected: true, carrier_unavailable: true, edge_error: true,
 };
 
 describe('REJECT_REASONS', () => {

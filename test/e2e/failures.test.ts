@@ -1,0 +1,44 @@
+import { expect, it } from 'vitest';
+import { describeE2E } from '../helpers/drachtioServer.js';
+import { finalResponse, header, runSippUac, withSippUas } from '../helpers/sipp.js';
+import { exampleSdpOffer, sendTlsInvite } from '../helpers/tlsClient.js';
+import { useEdge } from './support/fixture.js';
+
+/** Issue 14.4: every final failure the edge sends or forwards carries a stable reason. */
+describeE2E('failures carry a stable reason', () => {
+  const fx = useEdge({ sip: { ring_timeout_s: 2, retry_after_s: 7 } });
+
+  it('an unreachable agent: 503 agent_unreachable with Retry-After', async () => {
+    const r = await fx.world.route({ agentUri: 'sip:agent@127.0.0.1:9;transport=tcp' });
+    const result = await sendTlsInvite({
+      host: '127.0.0.1',
+      port: fx.drachtio.sipPort,
+      tls: false,
+      localAddress: r.source,
+      requestUri: `sip:${r.number.phone_number}@127.0.0.1:${fx.drachtio.sipPort};transport=tcp`,
+      from: 'sip:+15557654321@127.0.0.1',
+      to: `sip:${r.number.phone_number}@127.0.0.1`,
+      sdp: exampleSdpOffer(r.source),
+      timeoutMs: 20_000,
+    });
+    expect(result.status).toBe(503);
+    expect(result.headers['x-reject-reason']).toEqual(['agent_unreachable']);
+    expect(result.headers['retry-after']).toEqual(['7']);
+    expect(result.headers.reason?.[0]).toContain('agent_unreachable');
+  });
+
+  it.each([
+    ['busy', 'uas-agent-busy', 'uac-carrier-486', 486, 'agent_busy'],
+    ['ringing past the ring timeout', 'uas-agent-noanswer', 'uac-carrier-480', 480, 'agent_timeout'],
+    ['answering 503', 'uas-agent-503', 'uac-carrier-503', 503, 'agent_unavailable'],
+  ])('an agent %s (%s): the caller gets the status with its reason', async (_what, agentScenario, carrierScenario, status, reason) => {
+    await withSippUas({ scenario: agentScenario }, async (agent) => {
+      const r = await fx.world.route({ agentUri: agent.uri });
+      const call = await runSippUac({ scenario: carrierScenario, target: `127.0.0.1:${fx.drachtio.sipPort}`, sourceIp: r.source, service: r.number.phone_number });
+      const final = finalResponse(call.messages);
+      expect(final?.status).toBe(status);
+      expect(header(final, 'X-Reject-Reason')).toBe(reason);
+      expect(header(final, 'Reason')).toContain(`cause=${status}`);
+    });
+  });
+});
