@@ -36,6 +36,17 @@ export interface SequentialSettings {
  * The answer the caller gets, as the called leg sent it, when it fits what drachtio-server takes;
  * an early-media SDP too large is left out of the 18x, a final one fails the attempt.
  */
+/**
+ * The Contact of the edge's provisional answers to the caller (RFC 3261 12.1.1: an 18x that
+ * makes an early dialog carries one); drachtio-server adds its own to final answers only.
+ */
+export function provisionalContact(req: Srf.SrfRequest): (res: { status: number }) => Record<string, string> {
+  const on = (req as unknown as { receivedOn?: string }).receivedOn;
+  const transport = String(req.protocol ?? 'udp').toLowerCase();
+  const contact = on ? `<${transport === 'tls' ? 'sips' : 'sip'}:${on}${transport === 'udp' || transport === 'tls' ? '' : `;transport=${transport}`}>` : null;
+  return (res): Record<string, string> => (contact && res.status < 200 ? { Contact: contact } : {});
+}
+
 export function answerForCaller(maxBytes: number): (sdp: string, res: { status: number }) => string {
   return (sdp, res) => {
     const bytes = messageBytes(undefined, sdp);
@@ -83,7 +94,7 @@ export async function bridgeSequentially(
     caller.removeAllListeners('cancel');
     caller.on('cancel', onCancel);
     try {
-      const { uas, uac } = await b2bua(req, res, attempt.uri, { ...attempt.options, passFailure: false, proxyRequestHeaders: [], localSdpA: answerForCaller(settings.maxMessageBytes) }, {
+      const { uas, uac } = await b2bua(req, res, attempt.uri, { ...attempt.options, passFailure: false, proxyRequestHeaders: [], localSdpA: answerForCaller(settings.maxMessageBytes), responseHeaders: provisionalContact(req) as never }, {
         cbRequest: (_err, uacReq) => {
           ringingReq = uacReq;
           timer = setTimeout(() => {

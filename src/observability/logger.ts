@@ -32,8 +32,27 @@ export const REDACT_PATHS = [
   'req.headers["proxy-authorization"]',
 ];
 
-/** JSON logs; async destination so logging never blocks the SIP path. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** How long a log line may wait in the async buffer: an operator tailing logs sees it within this. */
+export const LOG_FLUSH_MS = 250;
+
+/**
+ * JSON logs; async destination so logging never blocks the SIP path. Lines are buffered up to
+ * 4 KB and flushed at least every LOG_FLUSH_MS, so at a low call rate they still show at once.
+ */
+export function createLogger(level: string, destination?: DestinationStream | { file: string }): Logger {
+  let stream: DestinationStream;
+  if (destination && !('file' in destination)) stream = destination;
+  else {
+    const sonic = pino.destination({ dest: destination?.file ?? 1, sync: false, minLength: 4096 });
+    setInterval(() => {
+      try {
+        sonic.flush();
+      } catch {
+        // not ready yet (file still opening) or closed at exit: the next tick flushes
+      }
+    }, LOG_FLUSH_MS).unref();
+    stream = sonic;
+  }
   return pino(
     {
       level,
@@ -41,6 +60,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+    stream,
   );
 }

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeE2E } from '../helpers/drachtioServer.js';
-import { finalResponse, header, runSippUac, withSippUas } from '../helpers/sipp.js';
+import { finalResponse, header, receivedResponses, runSippUac, withSippUas } from '../helpers/sipp.js';
 import { exampleSdpOffer, sendTlsInvite } from '../helpers/tlsClient.js';
 import { useEdge } from './support/fixture.js';
 
@@ -39,6 +39,20 @@ describeE2E('failures carry a stable reason', () => {
       expect(final?.status).toBe(status);
       expect(header(final, 'X-Reject-Reason')).toBe(reason);
       expect(header(final, 'Reason')).toContain(`cause=${status}`);
+    });
+  });
+});
+
+describeE2E('provisional answers', () => {
+  const fx = useEdge();
+
+  it('an 18x to the caller carries the edge\'s Contact (RFC 3261 12.1.1)', async () => {
+    await withSippUas({ scenario: 'uas-agent-answer' }, async (agent) => {
+      const r = await fx.world.route({ agentUri: agent.uri });
+      const call = await runSippUac({ scenario: 'uac-carrier-answered', target: `127.0.0.1:${fx.drachtio.sipPort}`, sourceIp: r.source, service: r.number.phone_number, keys: { hold: '100' } });
+      const ringing = receivedResponses(call.messages).find((m) => m.status === 180);
+      expect(ringing).toBeDefined();
+      expect(header(ringing, 'Contact')).toBe(`<sip:127.0.0.1:${fx.drachtio.sipPort}>`);
     });
   });
 });

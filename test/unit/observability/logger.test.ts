@@ -36,3 +36,16 @@ describe('logger redaction', () => {
     expect(REDACT_PATHS.filter((p) => p.includes('*'))).toEqual([]);
   });
 });
+
+describe('log latency', () => {
+  it('a single line reaches the file without waiting for the 4 KB buffer to fill', async () => {
+    const { mkdtempSync, readFileSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'sip-edge-log-')), 'edge.log');
+    const logger = createLogger('info', { file });
+    logger.info({ callId: 'c-latency' }, 'call answered');
+    // without the periodic flush this line stays in memory until 4 KB of lines have gathered
+    await expect.poll(() => (existsSync(file) ? readFileSync(file, 'utf8') : ''), { timeout: 5000, interval: 50 }).toContain('c-latency');
+  });
+});
