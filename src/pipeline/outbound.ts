@@ -8,6 +8,7 @@ import { checkDestinationPolicy, parseDestination } from './steps/outbound/desti
 import { selectOutboundTrunk } from './steps/outbound/trunk.js';
 import { admitCall } from './steps/limits.js';
 import { checkMediaPolicy } from './steps/media.js';
+import { checkProtocol, DEFAULT_PROTOCOL_POLICY, type ProtocolPolicy } from './steps/protocol.js';
 import { reject, type OutboundOutcome, type OutboundStep, type Refusal, type SipRequestView } from './types.js';
 import type { TrunkRecord } from '../domain/model.js';
 
@@ -17,6 +18,8 @@ export interface OutboundPipelineDeps {
   readonly limiter: CallLimiter;
   readonly defaultCountry: CountryCode | undefined;
   readonly defaultOutboundTrunkId: string | undefined;
+  /** RFC 3261 request checks (absent = no option tag supported) */
+  readonly protocol?: ProtocolPolicy;
 }
 
 export interface OutboundTarget {
@@ -34,6 +37,9 @@ function refused(step: OutboundStep, decision: Refusal, trunk?: TrunkRecord): Ou
  * established that the request comes from the agent infrastructure.
  */
 export async function evaluateOutbound(req: SipRequestView, deps: OutboundPipelineDeps, options: { dryRun?: boolean } = {}): Promise<OutboundOutcome> {
+  const protocol = checkProtocol(req, deps.protocol ?? DEFAULT_PROTOCOL_POLICY, { forwards: true });
+  if (protocol.kind !== 'continue') return refused('protocol', protocol);
+
   const agent = await identifyAgent(req, deps.store);
   if (agent.kind !== 'continue') return refused('agent', agent);
 

@@ -34,7 +34,15 @@ export type RejectReason =
   | 'destination_invalid'
   | 'country_not_allowed'
   | 'premium_not_allowed'
-  | 'no_outbound_trunk';
+  | 'no_outbound_trunk'
+  // protocol checks (RFC 3261 8.2, 16.3): requests the edge cannot or will not process
+  | 'method_not_allowed'
+  | 'too_many_hops'
+  | 'bad_extension'
+  | 'unsupported_uri_scheme'
+  | 'message_unparseable'
+  // digest brute force: a source over the failed-auth limit is dropped for a cool-off
+  | 'auth_blocked';
 
 export interface RejectSpec {
   readonly status: number;
@@ -106,6 +114,19 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
       return { status: 403, phrase: 'Forbidden - Premium Destination' };
     case 'no_outbound_trunk':
       return { status: 503, phrase: 'Service Unavailable', retryAfter: true };
+    case 'method_not_allowed':
+      return { status: 405, phrase: 'Method Not Allowed' };
+    case 'too_many_hops':
+      return { status: 483, phrase: 'Too Many Hops' };
+    case 'bad_extension':
+      return { status: 420, phrase: 'Bad Extension' };
+    case 'unsupported_uri_scheme':
+      return { status: 416, phrase: 'Unsupported URI Scheme' };
+    case 'message_unparseable':
+      return { status: 400, phrase: 'Bad Request' };
+    case 'auth_blocked':
+      // always a drop; the status is what it would be if an operator turned drops into answers
+      return { status: 403, phrase: 'Forbidden' };
     default: {
       const never: never = reason;
       throw new Error(`unmapped reject reason ${String(never)}`);
@@ -120,4 +141,5 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'agent_not_found', 'route_unavailable', 'limit_trunk_calls', 'limit_trunk_cps', 'limit_workspace_calls',
   'limit_workspace_cps', 'draining', 'source_not_agent', 'caller_id_not_owned', 'destination_invalid',
   'country_not_allowed', 'premium_not_allowed', 'no_outbound_trunk',
+  'method_not_allowed', 'too_many_hops', 'bad_extension', 'unsupported_uri_scheme', 'message_unparseable', 'auth_blocked',
 ];

@@ -60,7 +60,7 @@ export interface InboundPlan {
   readonly voicemailMessage: string | null;
 }
 
-export type InboundStep = 'scanner' | 'source' | 'auth' | 'transport' | 'media' | 'did' | 'route' | 'limits';
+export type InboundStep = 'scanner' | 'source' | 'auth' | 'protocol' | 'transport' | 'media' | 'did' | 'route' | 'limits';
 
 export type InboundOutcome =
   /** lease: the call slot taken by the limits step (null in a dry run); release it when the call ends */
@@ -76,7 +76,7 @@ export interface OutboundPlan {
   readonly trunk: TrunkRecord;
 }
 
-export type OutboundStep = 'agent' | 'caller_id' | 'destination' | 'trunk' | 'country' | 'media' | 'limits';
+export type OutboundStep = 'protocol' | 'agent' | 'caller_id' | 'destination' | 'trunk' | 'country' | 'media' | 'limits';
 
 export type OutboundOutcome =
   | { readonly kind: 'accept'; readonly plan: OutboundPlan; readonly lease: Lease | null }

@@ -11,6 +11,8 @@ const EVERY_REASON: Record<RejectReason, true> = {
   route_unavailable: true, limit_trunk_calls: true, limit_trunk_cps: true, limit_workspace_calls: true,
   limit_workspace_cps: true, draining: true, source_not_agent: true, caller_id_not_owned: true,
   destination_invalid: true, country_not_allowed: true, premium_not_allowed: true, no_outbound_trunk: true,
+  method_not_allowed: true, too_many_hops: true, bad_extension: true, unsupported_uri_scheme: true,
+  message_unparseable: true, auth_blocked: true,
 };
 
 describe('REJECT_REASONS', () => {
@@ -54,6 +56,12 @@ describe('rejectSpec per BRIEF', () => {
     ['source_not_agent', 403],
     ['caller_id_not_owned', 403],
     ['country_not_allowed', 403],
+    // RFC 3261: 8.2.1, 16.3 step 3, 8.2.2.3, 8.2.2.1, 21.4.1
+    ['method_not_allowed', 405],
+    ['too_many_hops', 483],
+    ['bad_extension', 420],
+    ['unsupported_uri_scheme', 416],
+    ['message_unparseable', 400],
   ])('%s -> %i', (reason, status) => {
     expect(rejectSpec(reason).status).toBe(status);
   });
