@@ -133,10 +133,24 @@ let interceptInstalled = false;
 const REQUEST_HEADERS = ['call-id', 'cseq', 'from', 'to', 'via'] as const;
 const RESPONSE_HEADERS = ['call-id', 'cseq'] as const;
 
-function complete(parsed: ParsedMessage | undefined): boolean {
+/**
+ * drachtio-srf can read it: it parsed, has the headers drachtio-srf needs, and its body is as
+ * long as Content-Length says (drachtio-srf would silently cut the declared length down to what
+ * arrived; RFC 3261 18.3 makes a shorter body an error).
+ */
+function complete(text: string, parsed: ParsedMessage | undefined): boolean {
   if (!parsed || typeof parsed.headers !== 'object' || parsed.headers === null) return false;
   const needed = parsed.method ? REQUEST_HEADERS : parsed.status ? RESPONSE_HEADERS : null;
-  return needed !== null && needed.every((h) => typeof parsed.headers[h] === 'string' && (parsed.headers[h] as string).length > 0);
+  if (needed === null || !needed.every((h) => typeof parsed.headers[h] === 'string' && (parsed.headers[h] as string).length > 0)) return false;
+  const declared = parsed.headers['content-length'];
+  if (typeof declared !== 'string') return true;
+  const length = Number(declared.trim());
+  if (!Number.isInteger(length) || length < 0) return false;
+  const start = text.indexOf('\r\n\r\n');
+  if (start === -1) return length === 0;
+  const chars = text.length - start - 4;
+  // UTF-8 takes at least one byte per UTF-16 unit: count bytes only when the characters fall short
+  return length <= chars || length <= Buffer.byteLength(text.slice(start + 4));
 }
 
 /**
@@ -181,7 +195,7 @@ export function onUnparseable(srf: Srf, handler: UnparseableHandler): void {
       if (token[1] === 'sip' && token[2] === 'network') {
         const text = msg.slice(pos + 2);
         const parsed = parse(text, true);
-        if (!complete(parsed)) {
+        if (!complete(text, parsed)) {
           const transactionId = token[8] ?? '';
           const isRequest = !/^SIP\//.test(text);
           const reply: UnparseableReply | null =

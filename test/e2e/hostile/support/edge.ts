@@ -7,7 +7,10 @@ import type { Config } from '../../../../src/config/schema.js';
 import { createLogger } from '../../../../src/observability/logger.js';
 import { startDrachtio, type DrachtioServer } from '../../../helpers/drachtioServer.js';
 import { testPrefix } from '../../../helpers/fixtures.js';
-import { World } from '../../support/world.js';
+import type { z } from 'zod';
+import type { trunkSchema, TrunkRecord, PhoneNumberRecord } from '../../../../src/domain/model.js';
+import { agent, phoneNumber, trunk } from '../../../helpers/fixtures.js';
+import { freshNumber, freshSource, World } from '../../support/world.js';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
@@ -53,6 +56,11 @@ export interface HostileEdge {
   readonly log: LogCapture;
   readonly adminUrl: string;
   readonly target: { host: string; port: number };
+  /**
+   * A trunk for `cidr` (a fresh /32 by default), an agent and a number routed to it, usable in
+   * beforeAll (World's helpers poll with expect, which only works inside a test).
+   */
+  route(options?: { cidr?: string; trunk?: Partial<z.input<typeof trunkSchema>> }): Promise<{ source: string; trunk: TrunkRecord; number: PhoneNumberRecord }>;
   /** One value of /metrics (summed over the label sets that include `labels`). */
   metric(name: string, labels?: Record<string, string>): Promise<number | null>;
 }
@@ -118,6 +126,19 @@ export function useHostileEdge(overrides: DeepPartial<Config> = {}): HostileEdge
       return { host: '127.0.0.1', port: need(state.drachtio, 'drachtio').sipPort };
     },
     log,
+    async route(options = {}) {
+      const app = need(state.app, 'app');
+      const source = options.cidr ? options.cidr.split('/')[0]! : freshSource();
+      const t = await app.catalog.createTrunk(trunk({ ...options.trunk, inbound: { allowed_cidrs: [options.cidr ?? `${source}/32`], ...options.trunk?.inbound } }));
+      const a = await app.catalog.createAgent(agent({ sip_uri: 'sip:agent@127.0.0.1:9' }));
+      const n = await app.catalog.createNumber(phoneNumber({ phone_number: freshNumber(), inbound_routing: { agent_id: a.id } }));
+      const deadline = Date.now() + 3000;
+      while (app.store.trunks().byId.get(t.id)?.updated_at !== t.updated_at) {
+        if (Date.now() > deadline) throw new Error(`trunk ${t.id} did not reach the edge's trunk table`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return { source, trunk: t, number: n };
+    },
     async metric(name, labels = {}) {
       const text = await need(state.app, 'app').metrics.registry.metrics();
       let sum: number | null = null;
