@@ -19,7 +19,7 @@ import { createRedis, whenReady } from '../../src/stores/redis.js';
 import { freeLoopbackPort } from '../../test/helpers/localProcess.js';
 import { onCleanup } from './cleanup.js';
 import { toCsv } from './csv.js';
-import { rssBytes } from './procStats.js';
+import { rssBytes, waitForQuiet } from './procStats.js';
 import { percentile } from './stats.js';
 import { seedNumbersDirect, seedRoutingThroughCatalog, writeNumbersFile } from './seed.js';
 import { runLoadUac } from './sippLoad.js';
@@ -126,6 +126,8 @@ const pct = (now: number | null, base: number | null): string => (now === null |
 
 export async function runFlood(o: FloodOptions, say: (line: string) => void): Promise<FloodResult> {
   mkdirSync(o.out, { recursive: true });
+  const busy = await waitForQuiet(15, 180_000, (b) => say(`  machine ${b.toFixed(0)} % busy with other work; waiting for it to quiet down...`));
+  say(`  machine ${busy.toFixed(0)} % busy before start`);
   const redis = await startLocalRedis();
   const config = parseConfig({ admin: { token: 'bench-seed-token-000' }, redis: { url: redis.url, key_prefix: KEY_PREFIX, command_timeout_ms: 10_000 } });
   const client = createRedis(config.redis, 'flood-seed');
