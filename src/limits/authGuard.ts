@@ -64,10 +64,14 @@ export class AuthFailureGuard {
     if (!this.enabled) return { blocked: false };
     const now = this.now();
     const since = now - this.limits.windowMs;
-    const trunkFailures = this.recent(this.trunks.get(trunkId) ?? [], since);
-    trunkFailures.push(now);
-    if (this.limits.perTrunk > 0 && trunkFailures.length > this.limits.perTrunk) trunkFailures.shift();
-    this.trunks.set(trunkId, trunkFailures);
+    // the last perTrunk failures of the trunk (none kept when the trunk rule is off)
+    let trunkFailures: number[] = [];
+    if (this.limits.perTrunk > 0) {
+      trunkFailures = this.recent(this.trunks.get(trunkId) ?? [], since);
+      trunkFailures.push(now);
+      if (trunkFailures.length > this.limits.perTrunk) trunkFailures.shift();
+      this.trunks.set(trunkId, trunkFailures);
+    }
 
     const state = this.touch(source);
     state.failures = this.recent(state.failures, since);
