@@ -20,6 +20,7 @@ import { cleanup, cleanupMark, onCleanup, runMain } from './lib/cleanup.js';
 import { toCsv } from './lib/csv.js';
 import { lookupBenchmark, type LookupResult } from './lib/lookupBench.js';
 import { formatPipelineCost, pipelineCost, type PipelineCostResult } from './lib/pipelineBench.js';
+import { formatFlood, runFlood, type FloodOptions } from './lib/flood.js';
 import { describeMachine, machineInfo, timestamp } from './lib/machine.js';
 import { memoryPerCall, type MemoryResult } from './lib/memory.js';
 import { waitForQuiet } from './lib/procStats.js';
@@ -44,6 +45,9 @@ const USAGE = `npm run bench -- [options]
   --rounds 1               bare, edge, bare, edge...: each side's figure is its best round
   --only bare|edge         run one side only (no ratio)
   --only pipeline          seed, route lookups and the per-call CPU benchmark only (no SIP, a minute or two)
+  --only flood             an INVITE flood from addresses matching no trunk beside a legitimate trunk
+                           (legit calls failed, edge and drachtio RSS before/during/after, deaths; ~3 min):
+    --flood-rate 2000 --flood-seconds 60 --legit-rate 20 --after 30 --late 70 --heap-mb 256 (0 = no cap)
   --runner dist|tsx        edge from dist/main.js as in production (default, built first) or src through tsx
   --log-level info         edge log level
   --profile                V8 CPU profiles of both processes; prints where the time went
@@ -232,6 +236,12 @@ async function main(): Promise<void> {
       'memory-calls': { type: 'string', default: '2000' },
       rounds: { type: 'string', default: '1' },
       only: { type: 'string' },
+      'flood-rate': { type: 'string', default: '2000' },
+      'flood-seconds': { type: 'string', default: '60' },
+      'legit-rate': { type: 'string', default: '20' },
+      after: { type: 'string', default: '30' },
+      late: { type: 'string', default: '70' },
+      'heap-mb': { type: 'string', default: '256' },
       runner: { type: 'string', default: 'dist' },
       'log-level': { type: 'string', default: 'info' },
       profile: { type: 'boolean', default: false },
@@ -262,7 +272,8 @@ async function main(): Promise<void> {
     out: values.out ?? join(ROOT, 'bench/results', `bench-${timestamp()}`),
   };
   if (o.runner !== 'tsx' && o.runner !== 'dist') throw new Error('--runner tsx|dist');
-  if (values.only && !['bare', 'edge', 'pipeline'].includes(values.only)) throw new Error('--only bare|edge|pipeline');
+  if (values.only && !['bare', 'edge', 'pipeline', 'flood'].includes(values.only)) throw new Error('--only bare|edge|pipeline|flood');
+  if (values.only === 'flood') return floodOnly(o, num);
   const pipelineOnly = values.only === 'pipeline';
   const sides: Side[] = pipelineOnly ? [] : values.only ? [values.only as Side] : ['bare', 'edge'];
   mkdirSync(o.out, { recursive: true });
@@ -382,6 +393,27 @@ async function main(): Promise<void> {
     }),
   );
   say(`\nwritten: ${join(o.out, 'steps.csv')}, ${join(o.out, 'results.json')}, ${join(o.out, 'report.html')}`);
+}
+
+/** --only flood: its own stack (Redis, drachtio-server, SIPp agent, the edge), its own summary. */
+async function floodOnly(o: Options, num: (name: 'flood-rate' | 'flood-seconds' | 'legit-rate' | 'after' | 'late' | 'heap-mb') => number): Promise<void> {
+  const flood: FloodOptions = {
+    rate: num('flood-rate'),
+    floodSeconds: num('flood-seconds'),
+    legitRate: num('legit-rate'),
+    afterSeconds: num('after'),
+    lateSeconds: Math.max(num('late'), num('after')),
+    heapMb: num('heap-mb') || null,
+    runner: o.runner,
+    logLevel: o.logLevel,
+    out: o.out.replace(/bench-(\d)/, 'flood-$1'),
+  };
+  say(`sip-edge flood benchmark -> ${flood.out}\nmachine: ${describeMachine(machineInfo())}`);
+  if (flood.runner === 'dist') execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  const result = await runFlood(flood, say);
+  const summary = formatFlood(result, flood);
+  say(`\n=== summary ===\n${summary.join('\n')}`);
+  writeFileSync(join(flood.out, 'summary.txt'), `${summary.join('\n')}\n`);
 }
 
 runMain(main);

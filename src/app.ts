@@ -16,9 +16,14 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { InboundPipelineDeps } from './pipeline/inbound.js';
 import { RedisCallLimiter, type CallLimiter } from './limits/limiter.js';
 import { SourceFloodGuard } from './limits/floodGuard.js';
+import { AuthFailureGuard } from './limits/authGuard.js';
+import { LogBudget } from './observability/logBudget.js';
+import { protocolPolicy } from './pipeline/steps/protocol.js';
 import { scannerPatterns } from './pipeline/steps/scanner.js';
 import { DrachtioConnection } from './sip/connection.js';
 import { handleInvite } from './sip/inviteHandler.js';
+import { handleRequest, NON_INVITE_METHODS } from './sip/requestHandler.js';
+import { guardUnparseable } from './sip/unparseable.js';
 import { CidrMatcher } from './domain/cidr.js';
 import type { OutboundPipelineDeps } from './pipeline/outbound.js';
 import { RedisWorkspaceSettings } from './stores/workspaceSettings.js';
@@ -26,7 +31,7 @@ import { Catalog } from './stores/catalog.js';
 import { redisKeys } from './stores/keys.js';
 import { createRedis, whenReady, type RedisClient } from './stores/redis.js';
 import { RedisRouteStore, routeStoreOptions, type RouteStore } from './stores/routeStore.js';
-import { onMethod } from './types/drachtio.js';
+import { onMethod, pendingInviteCount } from './types/drachtio.js';
 
 export interface App {
   readonly admin: FastifyInstance;
@@ -48,8 +53,17 @@ export interface AppDeps {
   readonly metrics?: Metrics;
 }
 
+/** The failed-digest limits of the `sip:` section (per source, per trunk, window, cool-off). */
+export function authFailureGuard(sip: Config['sip'], onBlock?: (scope: 'source' | 'trunk') => void): AuthFailureGuard {
+  const l = sip.auth_failure_limit;
+  return new AuthFailureGuard(
+    { perSource: l.per_source, perTrunk: l.per_trunk, windowMs: l.window_s * 1000, cooloffMs: l.cooloff_s * 1000 },
+    onBlock ? { onBlock } : {},
+  );
+}
+
 /** What the inbound pipeline needs, from the `sip:` section of the configuration. */
-export function inboundPipelineDeps(sip: Config['sip'], store: RouteStore, limiter: CallLimiter): InboundPipelineDeps {
+export function inboundPipelineDeps(sip: Config['sip'], store: RouteStore, limiter: CallLimiter, authGuard = authFailureGuard(sip)): InboundPipelineDeps {
   return {
     store,
     digest: new DigestAuthenticator(sip.auth_realm, sip.nonce_secret),
@@ -59,6 +73,8 @@ export function inboundPipelineDeps(sip: Config['sip'], store: RouteStore, limit
     limiter,
     flood: new SourceFloodGuard(sip.unknown_source_rate_per_s),
     maxMessageBytes: sip.max_message_bytes,
+    authGuard,
+    protocol: protocolPolicy(sip.supported_option_tags),
   };
 }
 
@@ -110,7 +126,11 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     logger.child({ component: 'limits' }),
   );
 
-  const pipeline = inboundPipelineDeps(config.sip, store, limiter);
+  const authGuard = authFailureGuard(config.sip, (scope) => metrics.authBlocks.inc({ scope }));
+  const pipeline = inboundPipelineDeps(config.sip, store, limiter, authGuard);
+  metrics.probes.authBlockedSources = () => authGuard.blockedSources;
+  metrics.probes.pendingInvites = () => pendingInviteCount(srf);
+  const logBudget = new LogBudget(config.sip.hostile_log_lines_per_s, (kind) => metrics.logLinesSuppressed.inc({ kind }));
 
   const outbound: OutboundPipelineDeps = {
     store,
@@ -118,9 +138,27 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     limiter,
     defaultCountry: config.sip.default_country,
     defaultOutboundTrunkId: config.sip.default_outbound_trunk_id,
+    protocol: pipeline.protocol,
   };
   const agentSources = new CidrMatcher<true>();
   for (const cidr of config.sip.agent_cidrs) agentSources.add(cidr, true);
+  // Every other method outside a dialog, and messages drachtio-srf cannot parse, pass the same gates.
+  const requests = {
+    pipeline: {
+      store,
+      silentDropUnknownSources: config.sip.silent_drop_unknown_sources,
+      scannerPatterns: pipeline.scannerPatterns,
+      agentSources,
+      flood: pipeline.flood,
+      authGuard,
+      protocol: pipeline.protocol,
+    },
+    metrics,
+    logger: logger.child({ component: 'sip' }),
+    logBudget,
+    retryAfterS: config.sip.retry_after_s,
+    draining: () => draining,
+  };
 
   srf.invite((req, res) =>
     handleInvite(
@@ -136,6 +174,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         logger,
         transfer: { srf, outbound, lifecycle, activeCalls, metrics, ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000, maxMessageBytes: config.sip.max_message_bytes },
         retryAfterS: config.sip.retry_after_s,
+        logBudget,
         draining: () => draining,
         inboundBridge: (trunkMaxS) => ({
           ringTimeoutMs: config.sip.ring_timeout_s * 1000,
@@ -156,11 +195,8 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       res,
     ),
   );
-  onMethod(srf, 'options', (req, res) => {
-    const trunk = store.trunks().bySource.match(req.source_address);
-    if (!trunk && (config.sip.silent_drop_unknown_sources || !pipeline.flood?.allow(req.source_address))) return;
-    res.send(trunk ? 200 : 403);
-  });
+  for (const method of NON_INVITE_METHODS) onMethod(srf, method, (req, res) => handleRequest(requests, req, res));
+  guardUnparseable(srf, requests);
 
   const admin = createAdminServer({
     config: config.admin,

@@ -48,11 +48,11 @@ const PROBE = join(ROOT, 'bench/lib/memoryProbe.mjs');
 /** The Node flags production runs the edge with (package.json start, Dockerfile); the bare B2BUA gets the same. */
 export const NODE_FLAGS = ['--max-semi-space-size=64'];
 
-function spawnLogged(name: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): RunningProcess {
+function spawnLogged(name: string, args: string[], logFile: string, env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): RunningProcess {
   const out = openSync(logFile, 'a');
   const memoryFile = `${logFile}.memory.json`;
   const proc = track(
-    spawn(process.execPath, [...NODE_FLAGS, '--expose-gc', '--import', PROBE, ...args], { cwd: ROOT, env: { ...env, BENCH_MEMORY_FILE: memoryFile }, stdio: ['ignore', out, out] }),
+    spawn(process.execPath, [...NODE_FLAGS, ...nodeFlags, '--expose-gc', '--import', PROBE, ...args], { cwd: ROOT, env: { ...env, BENCH_MEMORY_FILE: memoryFile }, stdio: ['ignore', out, out] }),
   );
   closeSync(out);
   proc.on('error', () => undefined);
@@ -107,6 +107,8 @@ export interface EdgeOptions {
   readonly logLevel: string;
   /** write a V8 CPU profile (.cpuprofile) into this directory when the edge exits */
   readonly cpuProfDir?: string;
+  /** Node flags on top of the production ones (e.g. a heap cap) */
+  readonly nodeFlags?: readonly string[];
   /** merged over the bench defaults (top-level sections replace whole) */
   readonly config?: Record<string, unknown>;
   readonly readyTimeoutMs?: number;
@@ -144,7 +146,7 @@ export async function startEdgeProcess(o: EdgeOptions): Promise<EdgeProcess> {
   writeFileSync(configFile, stringify(config));
   const entry = o.runner === 'dist' ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
   const prof = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [];
-  const running = spawnLogged('edge', [...prof, ...entry], join(o.dir, 'edge.log'), childEnv({ SIP_EDGE_CONFIG: configFile }));
+  const running = spawnLogged('edge', [...prof, ...entry], join(o.dir, 'edge.log'), childEnv({ SIP_EDGE_CONFIG: configFile }), o.nodeFlags);
   const adminUrl = `http://127.0.0.1:${port}`;
   const api: EdgeProcess['api'] = async (path, init = {}) => {
     const body = init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);

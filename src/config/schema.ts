@@ -113,6 +113,24 @@ const sipSchema = z.object({
   reap_interval_s: z.coerce.number().min(0.1).max(60).default(2),
   /** A call not answered after this long is closed by the safety net (no failover path takes longer). */
   max_setup_s: z.coerce.number().int().min(10).default(300),
+  /** Failed digest attempts before a source is dropped for a cool-off (brute force). */
+  auth_failure_limit: z
+    .object({
+      /** failures of one source inside the window (0 = no limit) */
+      per_source: z.coerce.number().int().min(0).default(5),
+      /** failures on one trunk inside the window, after which each failing source is dropped at its first failure (0 = off) */
+      per_trunk: z.coerce.number().int().min(0).default(20),
+      window_s: z.coerce.number().int().min(1).max(86_400).default(300),
+      cooloff_s: z.coerce.number().int().min(1).max(86_400).default(900),
+    })
+    .prefault({}),
+  /**
+   * SIP option tags (RFC 3261 19.2) an INVITE may Require; any other gets 420 Bad Extension.
+   * The edge implements none itself: list one only when drachtio and every agent behind it do.
+   */
+  supported_option_tags: z.array(z.string().regex(/^[A-Za-z0-9.!%*_+`'~-]+$/, 'must be a SIP option tag')).default([]),
+  /** Lines per second about unparseable messages and dropped requests, per kind; the rest are counted, not logged. */
+  hostile_log_lines_per_s: z.coerce.number().int().min(0).max(1000).default(5),
 });
 
 const cacheSchema = z.object({

@@ -32,6 +32,31 @@ export const REDACT_PATHS = [
   'req.headers["proxy-authorization"]',
 ];
 
+const cut = (value: string, max: number): string => (value.length > max ? `${value.slice(0, max)}...` : value);
+
+/**
+ * The `err` of a log line: type, message, stack and the scalar fields errors carry (code, SIP
+ * status, reason), each cut short; one level of `cause`. pino's standard serializer copies every
+ * enumerable property, and drachtio-srf errors carry whole SIP messages (a SipError's response,
+ * a request with its Proxy-Authorization and SDP): those never reach a log line.
+ */
+export function serializeError(err: unknown, depth = 0): Record<string, unknown> {
+  if (!(err instanceof Error)) {
+    const message = typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' ? (err as { message: string }).message : String(err);
+    return { message: cut(message, 500) };
+  }
+  const out: Record<string, unknown> = { type: err.name, message: cut(err.message, 500) };
+  if (err.stack) out.stack = cut(err.stack, 4000);
+  const fields = err as unknown as Record<string, unknown>;
+  for (const key of ['code', 'status', 'reason', 'errno', 'syscall']) {
+    const value = fields[key];
+    if (typeof value === 'number' || typeof value === 'boolean') out[key] = value;
+    else if (typeof value === 'string') out[key] = cut(value, 200);
+  }
+  if (depth === 0 && err.cause !== undefined) out.cause = serializeError(err.cause, 1);
+  return out;
+}
+
 /** How long a log line may wait in the async buffer: an operator tailing logs sees it within this. */
 export const LOG_FLUSH_MS = 250;
 
@@ -58,6 +83,7 @@ export function createLogger(level: string, destination?: DestinationStream | { 
       level,
       base: { service: 'sip-edge' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: (err: unknown) => serializeError(err) },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     stream,

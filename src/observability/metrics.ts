@@ -6,9 +6,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export function createMetrics() {
   const registry = new Registry();
+  /** Values read when /metrics is scraped, set by the parts that own them (createApp). */
+  const probes = { pendingInvites: (): number => 0, authBlockedSources: (): number => 0 };
   collectDefaultMetrics({ register: registry, prefix: 'sip_edge_process_', eventLoopMonitoringPrecision: 20 });
   const m = {
     registry,
+    probes,
     invites: new Counter({
       name: 'sip_edge_invites_total',
       help: 'INVITEs handled, by direction and outcome (answered, rejected, dropped, failed, cancelled)',
@@ -19,6 +22,46 @@ export function createMetrics() {
       name: 'sip_edge_rejections_total',
       help: 'Calls refused by the policy pipeline, by reason',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: 'sip_edge_requests_total',
+      help: 'Requests outside a dialog other than INVITE, by method (options, register, subscribe, publish, message, info, notify, other) and outcome (answered, rejected, dropped)',
+      labelNames: ['method', 'outcome'] as const,
+      registers: [registry],
+    }),
+    pendingInvites: new Gauge({
+      name: 'sip_edge_pending_invites',
+      help: 'Incoming INVITEs drachtio-srf holds without a final response (calls being set up; dropped INVITEs are released at once)',
+      registers: [registry],
+      collect() {
+        this.set(probes.pendingInvites());
+      },
+    }),
+    authBlocks: new Counter({
+      name: 'sip_edge_auth_blocks_total',
+      help: 'Sources put in the failed-auth cool-off, by the limit that did it (source, trunk)',
+      labelNames: ['scope'] as const,
+      registers: [registry],
+    }),
+    authBlockedSources: new Gauge({
+      name: 'sip_edge_auth_blocked_sources',
+      help: 'Sources in their failed-auth cool-off now (their requests are dropped)',
+      registers: [registry],
+      collect() {
+        this.set(probes.authBlockedSources());
+      },
+    }),
+    unparseableMessages: new Counter({
+      name: 'sip_edge_unparseable_messages_total',
+      help: 'SIP messages drachtio-srf could not parse, by outcome (answered 400/403, released without an answer)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    logLinesSuppressed: new Counter({
+      name: 'sip_edge_log_lines_suppressed_total',
+      help: 'Log lines about hostile input left out by the per-kind rate limit (counted here instead)',
+      labelNames: ['kind'] as const,
       registers: [registry],
     }),
     activeCalls: new Gauge({

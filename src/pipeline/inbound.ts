@@ -4,7 +4,9 @@ import type { TrunkRecord } from '../domain/model.js';
 import type { CallLimiter } from '../limits/limiter.js';
 import type { SourceFloodGuard } from '../limits/floodGuard.js';
 import type { RouteStore } from '../stores/routeStore.js';
-import { checkTrunkAuth } from './steps/auth.js';
+import type { AuthFailureGuard } from '../limits/authGuard.js';
+import { checkCooloff, checkTrunkAuth } from './steps/auth.js';
+import { checkProtocol, DEFAULT_PROTOCOL_POLICY, type ProtocolPolicy } from './steps/protocol.js';
 import { admitCall } from './steps/limits.js';
 import { confirmDid, extractCaller, extractDid } from './steps/did.js';
 import { checkMedia } from './steps/media.js';
@@ -27,6 +29,10 @@ export interface InboundPipelineDeps {
   readonly flood?: SourceFloodGuard;
   /** largest message the edge hands drachtio-server (sip.max_message_bytes) */
   readonly maxMessageBytes: number;
+  /** counts failed digest attempts; drops sources in their cool-off (absent = no such limit) */
+  readonly authGuard?: AuthFailureGuard;
+  /** RFC 3261 request checks (absent = no option tag supported) */
+  readonly protocol?: ProtocolPolicy;
 }
 
 export interface EvaluateOptions {
@@ -51,17 +57,22 @@ export async function evaluateInbound(req: SipRequestView, deps: InboundPipeline
   const scanner = checkScanner(req, deps.scannerPatterns);
   if (scanner.kind !== 'continue') return refused('scanner', scanner);
 
+  const cooloff = checkCooloff(req, deps.authGuard);
+  if (cooloff.kind !== 'continue') return refused('auth', cooloff);
+
   const source = identifyTrunk(req, deps.store.trunks(), deps.silentDropUnknownSources, options.dryRun ? undefined : deps.flood);
   if (source.kind !== 'continue') return refused('source', source);
   const trunk = source.value;
 
   if (!options.skipAuth) {
-    const auth = checkTrunkAuth(req, trunk, deps.digest);
+    const auth = checkTrunkAuth(req, trunk, deps.digest, options.dryRun ? undefined : deps.authGuard);
     if (auth.kind !== 'continue') return refused('auth', auth, trunk);
   }
 
   const shape = checkInviteShape(req, deps.maxMessageBytes);
   if (shape.kind !== 'continue') return refused('shape', shape, trunk);
+  const protocol = checkProtocol(req, deps.protocol ?? DEFAULT_PROTOCOL_POLICY, { forwards: true });
+  if (protocol.kind !== 'continue') return refused('protocol', protocol, trunk);
 
   const transport = checkTransport(req, trunk);
   if (transport.kind !== 'continue') return refused('transport', transport, trunk);

@@ -9,6 +9,7 @@ import { selectOutboundTrunk } from './steps/outbound/trunk.js';
 import { admitCall } from './steps/limits.js';
 import { checkMediaOf } from './steps/media.js';
 import { checkInviteShape } from './steps/shape.js';
+import { checkProtocol, DEFAULT_PROTOCOL_POLICY, type ProtocolPolicy } from './steps/protocol.js';
 import { reject, type OutboundOutcome, type OutboundStep, type Refusal, type SipRequestView } from './types.js';
 import type { TrunkRecord } from '../domain/model.js';
 
@@ -18,6 +19,8 @@ export interface OutboundPipelineDeps {
   readonly limiter: CallLimiter;
   readonly defaultCountry: CountryCode | undefined;
   readonly defaultOutboundTrunkId: string | undefined;
+  /** RFC 3261 request checks (absent = no option tag supported) */
+  readonly protocol?: ProtocolPolicy;
 }
 
 export interface OutboundTarget {
@@ -39,6 +42,9 @@ export async function evaluateOutbound(
   deps: OutboundPipelineDeps,
   options: { dryRun?: boolean; /** an agent's own INVITE (not a transfer): check its Contact and size */ maxMessageBytes?: number } = {},
 ): Promise<OutboundOutcome> {
+  const protocol = checkProtocol(req, deps.protocol ?? DEFAULT_PROTOCOL_POLICY, { forwards: true });
+  if (protocol.kind !== 'continue') return refused('protocol', protocol);
+
   if (options.maxMessageBytes !== undefined) {
     const shape = checkInviteShape(req, options.maxMessageBytes);
     if (shape.kind !== 'continue') return refused('shape', shape);

@@ -52,7 +52,15 @@ export type RejectReason =
   | 'carrier_busy'
   | 'carrier_rejected'
   | 'carrier_unavailable'
-  | 'edge_error';
+  | 'edge_error'
+  // protocol checks (RFC 3261 8.2, 16.3): requests the edge cannot or will not process
+  | 'method_not_allowed'
+  | 'too_many_hops'
+  | 'bad_extension'
+  | 'unsupported_uri_scheme'
+  | 'message_unparseable'
+  // digest brute force: a source over the failed-auth limit is dropped for a cool-off
+  | 'auth_blocked';
 
 export interface RejectSpec {
   readonly status: number;
@@ -158,6 +166,19 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
       return { status: 480, phrase: 'Temporarily Unavailable' };
     case 'edge_error':
       return { status: 500, phrase: 'Server Internal Error' };
+    case 'method_not_allowed':
+      return { status: 405, phrase: 'Method Not Allowed' };
+    case 'too_many_hops':
+      return { status: 483, phrase: 'Too Many Hops' };
+    case 'bad_extension':
+      return { status: 420, phrase: 'Bad Extension' };
+    case 'unsupported_uri_scheme':
+      return { status: 416, phrase: 'Unsupported URI Scheme' };
+    case 'message_unparseable':
+      return { status: 400, phrase: 'Bad Request' };
+    case 'auth_blocked':
+      // always a drop; the status is what it would be if an operator turned drops into answers
+      return { status: 403, phrase: 'Forbidden' };
     default: {
       const never: never = reason;
       throw new Error(`unmapped reject reason ${String(never)}`);
@@ -174,5 +195,5 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'country_not_allowed', 'premium_not_allowed', 'no_outbound_trunk', 'contact_invalid', 'message_too_large',
   'agent_answer_too_large', 'agent_unreachable', 'agent_timeout', 'agent_busy', 'agent_rejected', 'agent_unavailable',
   'voicemail_failed', 'carrier_unreachable', 'carrier_timeout', 'carrier_busy', 'carrier_rejected', 'carrier_unavailable',
-  'edge_error',
+  'edge_error', 'method_not_allowed', 'too_many_hops', 'bad_extension', 'unsupported_uri_scheme', 'message_unparseable', 'auth_blocked',
 ];

@@ -65,7 +65,7 @@ export interface InboundPlan {
   readonly offerSdp: string | undefined;
 }
 
-export type InboundStep = 'scanner' | 'source' | 'auth' | 'shape' | 'transport' | 'media' | 'did' | 'route' | 'limits';
+export type InboundStep = 'scanner' | 'source' | 'auth' | 'protocol' | 'shape' | 'transport' | 'media' | 'did' | 'route' | 'limits';
 
 export type InboundOutcome =
   /** lease: the call slot taken by the limits step (null in a dry run); release it when the call ends */
@@ -83,7 +83,7 @@ export interface OutboundPlan {
   readonly offerSdp: string | undefined;
 }
 
-export type OutboundStep = 'shape' | 'agent' | 'caller_id' | 'destination' | 'trunk' | 'country' | 'media' | 'limits';
+export type OutboundStep = 'protocol' | 'shape' | 'agent' | 'caller_id' | 'destination' | 'trunk' | 'country' | 'media' | 'limits';
 
 export type OutboundOutcome =
   | { readonly kind: 'accept'; readonly plan: OutboundPlan; readonly lease: Lease | null }

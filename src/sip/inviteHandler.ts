@@ -10,6 +10,7 @@ import { transferHandler, type TransferDeps } from '../calls/transfer.js';
 import type { CidrMatcher } from '../domain/cidr.js';
 import type { TrunkRecord } from '../domain/model.js';
 import type { Logger } from '../observability/logger.js';
+import type { LogBudget } from '../observability/logBudget.js';
 import type { Metrics } from '../observability/metrics.js';
 import { evaluateInbound, type InboundPipelineDeps } from '../pipeline/inbound.js';
 import { evaluateOutbound, type OutboundPipelineDeps } from '../pipeline/outbound.js';
@@ -35,6 +36,8 @@ export interface InviteHandlerDeps {
   readonly outboundBridge: (trunkMaxDurationS: number | null) => OutboundBridgeSettings;
   readonly transfer: TransferDeps;
   readonly retryAfterS: number;
+  /** rate limit of log lines about dropped INVITEs and unknown sources (floods, scanners): absent = every one logged */
+  readonly logBudget?: LogBudget;
   /** true while the edge drains for shutdown: new calls get 503 */
   readonly draining: () => boolean;
 }
@@ -61,7 +64,13 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
     const outcome = refusal.kind === 'drop' ? 'dropped' : 'rejected';
     deps.metrics.invites.inc({ direction, outcome });
     deps.metrics.rejections.inc({ reason: refusal.reason });
-    deps.logger.info({ ...callFields, reason: refusal.reason, step, trunkId: trunk?.id, source: view.sourceAddress, detail: refusal.detail }, `call ${outcome}`);
+    // drops and unknown sources are what floods are made of: their lines are rate-limited, the rest are one per call
+    const hostile = refusal.kind === 'drop' || refusal.reason === 'unknown_source';
+    const budget = hostile && deps.logBudget ? deps.logBudget.take(refusal.reason) : { suppressed: 0 };
+    if (budget) {
+      const suppressed = budget.suppressed > 0 ? { suppressedSinceLast: budget.suppressed } : {};
+      deps.logger.info({ ...callFields, reason: refusal.reason, step, trunkId: trunk?.id, source: view.sourceAddress, detail: refusal.detail, ...suppressed }, `call ${outcome}`);
+    }
     deps.lifecycle.rejected(rejectedAttempt(view, direction, refusal, trunk));
     observeSetup();
   };

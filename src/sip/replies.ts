@@ -1,6 +1,7 @@
 import type Srf from 'drachtio-srf';
 import { rejectSpec, type RejectReason } from '../pipeline/reasons.js';
 import type { Refusal } from '../pipeline/types.js';
+import { releaseUnanswered } from '../types/drachtio.js';
 
 /** The headers of a refusal: stable reason code in X-Reject-Reason and Reason, plus the spec's extras. */
 export function refusalHeaders(reason: RejectReason, retryAfterS: number, extra?: Readonly<Record<string, string>>, status?: number): Record<string, string> {
@@ -15,9 +16,25 @@ export function refusalHeaders(reason: RejectReason, retryAfterS: number, extra?
   return headers;
 }
 
-/** Sends the one answer a refusal gets; a drop sends nothing. */
+/** Sends a final response some other way than through a drachtio-srf Response (see src/sip/unparseable.ts). */
+export type RawAnswer = (status: number, phrase: string, headers: Record<string, string>) => void;
+
+/**
+ * Sends the one answer a refusal gets. A drop sends nothing and releases the request from
+ * drachtio-srf's table of INVITEs awaiting an answer (drachtio-server forgets it by itself after
+ * 64 s; see README "Hostile input").
+ */
 export function sendRefusal(res: Srf.SrfResponse, refusal: Refusal, retryAfterS: number): void {
+  if (refusal.kind === 'drop') {
+    releaseUnanswered(res);
+    return;
+  }
+  answerRefusal((status, phrase, headers) => res.send(status, phrase, { headers }), refusal, retryAfterS);
+}
+
+/** The same answer, through a raw sender; a drop sends nothing. */
+export function answerRefusal(answer: RawAnswer, refusal: Refusal, retryAfterS: number): void {
   if (refusal.kind === 'drop') return;
   const spec = rejectSpec(refusal.reason);
-  res.send(spec.status, spec.phrase, { headers: refusalHeaders(refusal.reason, retryAfterS, refusal.headers) });
+  answer(spec.status, spec.phrase, refusalHeaders(refusal.reason, retryAfterS, refusal.headers));
 }

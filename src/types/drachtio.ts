@@ -3,6 +3,7 @@
  * signature differs from the declared one (progress callbacks get (err, req); requests are
  * EventEmitters), the corrected type lives here and code casts through these helpers only.
  */
+import { createRequire } from 'node:module';
 import type Srf from 'drachtio-srf';
 
 export type SrfRequest = Srf.SrfRequest;
@@ -49,7 +50,7 @@ export function emitting(req: SrfRequest): EmittingRequest {
 type RequestHandler = (req: SrfRequest, res: SrfResponse) => void;
 
 /** srf.options(), srf.register() ... exist at run time (delegated per SIP method) but are not declared. */
-export function onMethod(srf: Srf, method: 'options' | 'register' | 'subscribe' | 'message' | 'info' | 'notify', handler: RequestHandler): void {
+export function onMethod(srf: Srf, method: 'options' | 'register' | 'subscribe' | 'publish' | 'message' | 'info' | 'notify', handler: RequestHandler): void {
   (srf as unknown as Record<string, (h: RequestHandler) => void>)[method]!(handler);
 }
 
@@ -114,13 +115,13 @@ export function releaseRequests(dialog: Dialog): void {
 }
 
 /** drachtio-srf's connection internals the stall probe uses (the agent behind srf, per socket). */
-interface AgentInternals {
+interface PingInternals {
   readonly mapServer: Map<import('node:net').Socket, { readonly pendingPingRequests: Set<string> }>;
   readonly wp: { send(socket: import('node:net').Socket, msg: string): string };
 }
 
-function agentOf(srf: Srf): AgentInternals | undefined {
-  return (srf as unknown as { _app?: { client?: AgentInternals } })._app?.client;
+function pingAgentOf(srf: Srf): PingInternals | undefined {
+  return (srf as unknown as { _app?: { client?: PingInternals } })._app?.client;
 }
 
 /**
@@ -129,7 +130,7 @@ function agentOf(srf: Srf): AgentInternals | undefined {
  * own pings have no timeout, so a server that stopped reading the app would go unnoticed.
  */
 export function pingDrachtio(srf: Srf): { answered: () => boolean; drop: () => void } {
-  const agent = agentOf(srf);
+  const agent = pingAgentOf(srf);
   const sent: [Set<string>, string][] = [];
   if (agent) {
     for (const [socket, obj] of agent.mapServer) {
@@ -144,5 +145,167 @@ export function pingDrachtio(srf: Srf): { answered: () => boolean; drop: () => v
     drop: () => {
       for (const socket of agent?.mapServer.keys() ?? []) socket.destroy();
     },
+  };
+}
+
+/*
+ * drachtio-srf internals the edge relies on, typed here and nowhere else (drachtio-srf 5.0.x,
+ * lib/drachtio-agent.js). Each helper checks the shape it expects and does nothing when it differs.
+ */
+
+/** Per connection to drachtio-server: INVITEs received that have no final response yet, by Call-ID. */
+interface AgentConnectionState {
+  readonly pendingNetworkInvites: Map<string, { readonly req: unknown; readonly res: unknown }>;
+}
+
+interface AgentInternals {
+  readonly mapServer: Map<unknown, AgentConnectionState>;
+}
+
+function agentOf(srf: Srf): AgentInternals | null {
+  const client = (srf as unknown as { _app?: { client?: Partial<AgentInternals> } })._app?.client;
+  return client?.mapServer instanceof Map ? (client as AgentInternals) : null;
+}
+
+/**
+ * Forgets an INVITE the edge decided not to answer. drachtio-srf keeps every incoming INVITE in
+ * its pendingNetworkInvites table until a final response is sent (to route a CANCEL to it), so
+ * without this each dropped INVITE stays there for the life of the connection. Only the entry
+ * of this very request is removed. true when one was.
+ */
+export function releaseUnanswered(res: SrfResponse): boolean {
+  const r = res as unknown as { agent?: Partial<AgentInternals>; socket?: unknown; req?: SrfRequest };
+  const state = r.agent?.mapServer instanceof Map ? r.agent.mapServer.get(r.socket) : undefined;
+  if (!state || r.req?.method !== 'INVITE') return false;
+  const callId = r.req.get('Call-ID');
+  if (state.pendingNetworkInvites.get(callId)?.res !== res) return false;
+  state.pendingNetworkInvites.delete(callId);
+  return true;
+}
+
+/** INVITEs drachtio-srf holds without a final response, over all connections (the metric). */
+export function pendingInviteCount(srf: Srf): number {
+  const agent = agentOf(srf);
+  if (!agent) return 0;
+  let n = 0;
+  for (const state of agent.mapServer.values()) n += state.pendingNetworkInvites?.size ?? 0;
+  return n;
+}
+
+/** A SIP message from the network that drachtio-srf could not parse (its text is never logged). */
+export interface UnparseableMessage {
+  readonly text: string;
+  readonly transport: string;
+  readonly sourceAddress: string;
+  readonly sourcePort: string;
+  /** a request (answerable) rather than a response */
+  readonly isRequest: boolean;
+}
+
+/** Answers the message's transaction through drachtio-server (requests only). */
+export type UnparseableReply = (status: number, phrase: string, headers: Record<string, string>) => void;
+export type UnparseableHandler = (message: UnparseableMessage, reply: UnparseableReply | null) => void;
+
+interface ParsedMessage {
+  readonly method?: string;
+  readonly status?: number;
+  readonly headers: Readonly<Record<string, unknown>>;
+}
+type ParseFn = (text: string, lazy?: boolean) => ParsedMessage | undefined;
+interface AgentPrototype {
+  _onMsg(this: AgentInstance, socket: unknown, msg: string): unknown;
+}
+interface AgentInstance {
+  readonly puntUpTheMiddleware: unknown;
+  sendMessage(socket: unknown, msg: string, opts: { stackTxnId: string; headers: Record<string, string> }): unknown;
+}
+
+const unparseableHandlers = new WeakMap<object, UnparseableHandler>();
+let interceptInstalled = false;
+
+/** Headers without which drachtio-srf's Request (or our view of it) throws. */
+const REQUEST_HEADERS = ['call-id', 'cseq', 'from', 'to', 'via'] as const;
+const RESPONSE_HEADERS = ['call-id', 'cseq'] as const;
+
+/**
+ * drachtio-srf can read it: it parsed, has the headers drachtio-srf needs, and its body is as
+ * long as Content-Length says (drachtio-srf would silently cut the declared length down to what
+ * arrived; RFC 3261 18.3 makes a shorter body an error).
+ */
+function complete(text: string, parsed: ParsedMessage | undefined): boolean {
+  if (!parsed || typeof parsed.headers !== 'object' || parsed.headers === null) return false;
+  const needed = parsed.method ? REQUEST_HEADERS : parsed.status ? RESPONSE_HEADERS : null;
+  if (needed === null || !needed.every((h) => typeof parsed.headers[h] === 'string' && (parsed.headers[h] as string).length > 0)) return false;
+  const declared = parsed.headers['content-length'];
+  if (typeof declared !== 'string') return true;
+  const length = Number(declared.trim());
+  if (!Number.isInteger(length) || length < 0) return false;
+  const start = text.indexOf('\r\n\r\n');
+  if (start === -1) return length === 0;
+  const chars = text.length - start - 4;
+  // UTF-8 takes at least one byte per UTF-16 unit: count bytes only when the characters fall short
+  return length <= chars || length <= Buffer.byteLength(text.slice(start + 4));
+}
+
+/**
+ * Routes the SIP messages that drachtio-srf cannot parse to `handler` instead of its own
+ * console.error, which prints the whole message (digest responses, SDP keys) for any source, as
+ * fast as they arrive. drachtio-srf parses each message from drachtio-server once
+ * (DrachtioAgent#_onMsg); this wraps that method: it parses first, hands a message it cannot
+ * read (or one missing Call-ID, CSeq, From, To or Via, which drachtio-srf would throw on) to the
+ * handler, and passes the parse result of every other message on to drachtio-srf, so nothing is
+ * parsed twice. Installed once per process; the handler is per Srf instance.
+ */
+export function onUnparseable(srf: Srf, handler: UnparseableHandler): void {
+  const app = (srf as unknown as { _app?: object })._app;
+  if (!app) throw new Error('onUnparseable: drachtio-srf has no app object');
+  unparseableHandlers.set(app, handler);
+  if (interceptInstalled) return;
+  const load = createRequire(import.meta.url);
+  const parser = load('drachtio-srf/lib/sip-parser/parser.js') as { parseSipMessage: ParseFn };
+  const Agent = load('drachtio-srf/lib/drachtio-agent.js') as { prototype: AgentPrototype };
+  const parse = parser.parseSipMessage;
+  const onMsg = Agent.prototype._onMsg;
+  if (typeof parse !== 'function' || typeof onMsg !== 'function') throw new Error('onUnparseable: drachtio-srf internals changed');
+  interceptInstalled = true;
+
+  // The result of the parse done below, taken by drachtio-srf's own parse of the same text.
+  let handoff: { text: string; parsed: ParsedMessage } | null = null;
+  parser.parseSipMessage = function (text: string, lazy?: boolean) {
+    if (handoff !== null && lazy === true && text === handoff.text) {
+      const { parsed } = handoff;
+      handoff = null;
+      return parsed;
+    }
+    return parse(text, lazy);
+  };
+
+  Agent.prototype._onMsg = function (this: AgentInstance, socket: unknown, msg: string) {
+    const handle = unparseableHandlers.get(this.puntUpTheMiddleware as object);
+    const pos = typeof msg === 'string' ? msg.indexOf('\r') : -1;
+    if (handle && pos > 0) {
+      // leader: msgId|sip|source|length|transport|address|port|time|transactionId|dialogId...
+      const token = msg.slice(0, pos).split('|');
+      if (token[1] === 'sip' && token[2] === 'network') {
+        const text = msg.slice(pos + 2);
+        const parsed = parse(text, true);
+        if (!complete(text, parsed)) {
+          const transactionId = token[8] ?? '';
+          const isRequest = !/^SIP\//.test(text);
+          const reply: UnparseableReply | null =
+            isRequest && transactionId
+              ? (status, phrase, headers) => this.sendMessage(socket, `SIP/2.0 ${status} ${phrase}\r\n\r\n`, { stackTxnId: transactionId, headers })
+              : null;
+          handle({ text, transport: token[4] ?? '', sourceAddress: token[5] ?? '', sourcePort: token[6] ?? '', isRequest }, reply);
+          return undefined;
+        }
+        handoff = { text, parsed: parsed! };
+      }
+    }
+    try {
+      return onMsg.call(this, socket, msg);
+    } finally {
+      handoff = null;
+    }
   };
 }

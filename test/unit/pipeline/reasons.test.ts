@@ -15,6 +15,8 @@ const EVERY_REASON: Record<RejectReason, true> = {
   contact_invalid: true, message_too_large: true, agent_answer_too_large: true, agent_unreachable: true, agent_timeout: true,
   agent_busy: true, agent_rejected: true, agent_unavailable: true, voicemail_failed: true, carrier_unreachable: true,
   carrier_timeout: true, carrier_busy: true, carrier_rejected: true, carrier_unavailable: true, edge_error: true,
+  method_not_allowed: true, too_many_hops: true, bad_extension: true, unsupported_uri_scheme: true,
+  message_unparseable: true, auth_blocked: true,
 };
 
 describe('REJECT_REASONS', () => {
@@ -60,6 +62,12 @@ describe('rejectSpec per BRIEF', () => {
     ['source_not_agent', 403],
     ['caller_id_not_owned', 403],
     ['country_not_allowed', 403],
+    // RFC 3261: 8.2.1, 16.3 step 3, 8.2.2.3, 8.2.2.1, 21.4.1
+    ['method_not_allowed', 405],
+    ['too_many_hops', 483],
+    ['bad_extension', 420],
+    ['unsupported_uri_scheme', 416],
+    ['message_unparseable', 400],
   ])('%s -> %i', (reason, status) => {
     expect(rejectSpec(reason).status).toBe(status);
   });
