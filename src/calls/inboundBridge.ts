@@ -1,6 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../observability/logger.js';
 import type { InboundPlan } from '../pipeline/types.js';
+import { bySize } from './agentTransport.js';
 import { failsOver } from './classify.js';
 import { withOffer } from './offer.js';
 import type { ReferHandler } from './dialogs.js';
@@ -64,7 +65,7 @@ function attemptsFor(plan: InboundPlan, req: Srf.SrfRequest, voicemailUri: strin
       options: withOffer({ headers: { ...agentHeaders(plan, req, null), 'X-Voicemail-Message': plan.voicemailMessage, ...from } }, plan.offerSdp),
     });
   }
-  return attempts;
+  return attempts.flatMap((attempt) => bySize(attempt, plan.offerSdp));
 }
 
 /**

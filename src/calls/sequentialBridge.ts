@@ -14,6 +14,8 @@ export interface Attempt {
   readonly label: string;
   /** who is called: names the failure reason the caller gets */
   readonly party: CalledParty;
+  /** tried only when the attempt before it could not reach its target (the UDP retry of a TCP attempt) */
+  readonly onlyIfUnreachable?: boolean;
   readonly uri: string;
   readonly options: B2BUAOptions;
 }
@@ -87,6 +89,7 @@ export async function bridgeSequentially(
   let lastParty: CalledParty = attempts[0]?.party ?? 'agent';
   for (const [index, attempt] of attempts.entries()) {
     if (cancelled) break;
+    if (attempt.onlyIfUnreachable && (index === 0 || last.kind !== 'unreachable')) continue;
     let timedOut = false;
     let earlyMedia = false;
     let timer: NodeJS.Timeout | undefined;
@@ -127,8 +130,10 @@ export async function bridgeSequentially(
       lastParty = attempt.party;
       log.info({ target: attempt.label, failure: last, earlyMedia }, 'attempt failed');
       if (last.kind === 'cancelled') break;
-      const hasNext = index < attempts.length - 1;
-      if (!hasNext || !settings.failsOver(last, { earlyMedia })) break;
+      const next = attempts[index + 1];
+      if (!next) break;
+      if (next.onlyIfUnreachable && last.kind === 'unreachable') continue;
+      if (!settings.failsOver(last, { earlyMedia })) break;
     }
   }
 

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { describeE2E } from '../helpers/drachtioServer.js';
-import { finalResponse, header, receivedResponses, runSippUac, withSippUas } from '../helpers/sipp.js';
+import { finalResponse, header, receivedRequests, receivedResponses, runSippUac, withSippUas } from '../helpers/sipp.js';
 import { exampleSdpOffer, sendTlsInvite } from '../helpers/tlsClient.js';
 import { useEdge } from './support/fixture.js';
 
@@ -53,6 +53,45 @@ describeE2E('provisional answers', () => {
       const ringing = receivedResponses(call.messages).find((m) => m.status === 180);
       expect(ringing).toBeDefined();
       expect(header(ringing, 'Contact')).toBe(`<sip:127.0.0.1:${fx.drachtio.sipPort}>`);
+    });
+  });
+});
+
+describeE2E('transport to the agent by size (RFC 3261 18.1.1)', () => {
+  const fx = useEdge();
+  const bigOffer = (ip: string): string =>
+    `${exampleSdpOffer(ip)}${Array.from({ length: 25 }, (_, i) => `a=x-pad-${i}:${'0'.repeat(60)}`).join('\r\n')}\r\n`;
+  const call = (source: string, did: string) =>
+    sendTlsInvite({
+      host: '127.0.0.1',
+      port: fx.drachtio.sipPort,
+      tls: false,
+      localAddress: source,
+      requestUri: `sip:${did}@127.0.0.1:${fx.drachtio.sipPort};transport=tcp`,
+      from: 'sip:+15557654321@127.0.0.1',
+      to: `sip:${did}@127.0.0.1`,
+      sdp: bigOffer(source),
+      timeoutMs: 15_000,
+    });
+
+  it('an INVITE over 1300 bytes reaches an agent URI without transport over TCP', async () => {
+    await withSippUas({ scenario: 'uas-agent-answer', transport: 't1' }, async (agent) => {
+      const r = await fx.world.route({ agentUri: agent.uri.replace(';transport=tcp', '') });
+      const result = await call(r.source, r.number.phone_number);
+      expect(result.status).toBe(200);
+      const [invite] = receivedRequests(agent.messages(), 'INVITE');
+      expect(invite?.raw.length).toBeGreaterThan(1300);
+      expect(header(invite, 'Via')).toMatch(/^SIP\/2\.0\/TCP /i);
+    });
+  });
+
+  it('falls back to UDP when the agent takes no TCP', async () => {
+    await withSippUas({ scenario: 'uas-agent-answer' }, async (agent) => {
+      const r = await fx.world.route({ agentUri: agent.uri });
+      const result = await call(r.source, r.number.phone_number);
+      expect(result.status).toBe(200);
+      const [invite] = receivedRequests(agent.messages(), 'INVITE');
+      expect(header(invite, 'Via')).toMatch(/^SIP\/2\.0\/UDP /i);
     });
   });
 });
