@@ -34,7 +34,9 @@ export type RejectReason =
   | 'destination_invalid'
   | 'country_not_allowed'
   | 'premium_not_allowed'
-  | 'no_outbound_trunk';
+  | 'no_outbound_trunk'
+  | 'media_unavailable'
+  | 'media_encryption_mismatch';
 
 export interface RejectSpec {
   readonly status: number;
@@ -106,6 +108,10 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
       return { status: 403, phrase: 'Forbidden - Premium Destination' };
     case 'no_outbound_trunk':
       return { status: 503, phrase: 'Service Unavailable', retryAfter: true };
+    case 'media_unavailable':
+      return { status: 503, phrase: 'Service Unavailable', retryAfter: true };
+    case 'media_encryption_mismatch':
+      return { status: 488, phrase: 'Not Acceptable Here', warning: { code: 305, text: "Media encryption does not match this leg's policy" } };
     default: {
       const never: never = reason;
       throw new Error(`unmapped reject reason ${String(never)}`);
@@ -119,5 +125,5 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'number_outbound_only', 'number_provisioning', 'number_suspended', 'number_wrong_workspace', 'number_wrong_trunk',
   'agent_not_found', 'route_unavailable', 'limit_trunk_calls', 'limit_trunk_cps', 'limit_workspace_calls',
   'limit_workspace_cps', 'draining', 'source_not_agent', 'caller_id_not_owned', 'destination_invalid',
-  'country_not_allowed', 'premium_not_allowed', 'no_outbound_trunk',
+  'country_not_allowed', 'premium_not_allowed', 'no_outbound_trunk', 'media_unavailable', 'media_encryption_mismatch',
 ];

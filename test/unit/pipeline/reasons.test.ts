@@ -11,6 +11,7 @@ const EVERY_REASON: Record<RejectReason, true> = {
   route_unavailable: true, limit_trunk_calls: true, limit_trunk_cps: true, limit_workspace_calls: true,
   limit_workspace_cps: true, draining: true, source_not_agent: true, caller_id_not_owned: true,
   destination_invalid: true, country_not_allowed: true, premium_not_allowed: true, no_outbound_trunk: true,
+  media_unavailable: true, media_encryption_mismatch: true,
 };
 
 describe('REJECT_REASONS', () => {
@@ -38,6 +39,8 @@ describe('rejectSpec per BRIEF', () => {
     ['transport_not_allowed', 403],
     ['sips_requires_tls', 403],
     ['auth_required', 407],
+    ['media_unavailable', 503],
+    ['media_encryption_mismatch', 488],
     ['number_not_found', 404],
     ['number_released', 404],
     ['number_outbound_only', 404],
@@ -62,7 +65,7 @@ describe('rejectSpec per BRIEF', () => {
     expect(rejectSpec('number_suspended').phrase).toMatch(/suspended/i);
   });
 
-  it.each<RejectReason>(['srtp_required', 'srtp_not_allowed'])('%s carries a Warning with code 305 or 399', (reason) => {
+  it.each<RejectReason>(['srtp_required', 'srtp_not_allowed', 'media_encryption_mismatch'])('%s carries a Warning with code 305 or 399', (reason) => {
     const warning = rejectSpec(reason).warning;
     expect([305, 399]).toContain(warning?.code);
     expect(warning?.text.trim()).not.toBe('');
