@@ -15,6 +15,7 @@ import type { InboundPipelineDeps } from './pipeline/inbound.js';
 import { RedisCallLimiter, type CallLimiter } from './limits/limiter.js';
 import { SourceFloodGuard } from './limits/floodGuard.js';
 import { scannerPatterns } from './pipeline/steps/scanner.js';
+import { createMediaService } from './media/index.js';
 import { DrachtioConnection } from './sip/connection.js';
 import { handleInvite } from './sip/inviteHandler.js';
 import { CidrMatcher } from './domain/cidr.js';
@@ -79,6 +80,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
   const billing = createBilling({ config, metrics, logger });
   lifecycle.attach(billing.listener);
   const activeCalls = new ActiveCalls();
+  const media = createMediaService(config.media, metrics, logger);
   let draining = false;
   let storeReady = false;
 
@@ -125,13 +127,16 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         transfer: { srf, outbound, lifecycle, activeCalls, metrics, ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000 },
         retryAfterS: config.sip.retry_after_s,
         draining: () => draining,
+        ...(media ? { media } : {}),
         inboundBridge: (trunkMaxS) => ({
+          retryAfterS: config.sip.retry_after_s,
           ringTimeoutMs: config.sip.ring_timeout_s * 1000,
           failoverOn: config.sip.failover_on,
           voicemailUri: config.sip.voicemail_uri,
           maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
         }),
         outboundBridge: (trunkMaxS) => ({
+          retryAfterS: config.sip.retry_after_s,
           ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000,
           maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
         }),
@@ -159,6 +164,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
           redis: { ok: redisOk, detail: redisOk ? 'ready' : `redis ${redis.status}${storeReady ? '' : ', route store not loaded'}` },
           drachtio: { ok: drachtio.state === 'connected', detail: drachtio.why },
           accepting_calls: { ok: !draining, detail: draining ? 'draining for shutdown' : 'accepting' },
+          ...(media ? { media_anchor: mediaCheck(media.anchor.health()) } : {}),
         };
         return { ready: Object.values(checks).every((c) => c.ok), checks };
       },
@@ -182,6 +188,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     async start() {
       await admin.listen({ host: config.admin.host, port: config.admin.port });
       logger.info({ address: admin.addresses() }, 'admin API listening');
+      media?.start();
       drachtio.start();
       limiter.start();
       for (;;) {
@@ -209,10 +216,15 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       }
       await limiter.stop();
       drachtio.stop();
+      media?.stop();
       await admin.close();
       await billing.stop();
       redis.disconnect();
       subscriber.disconnect();
     },
   };
+}
+
+function mediaCheck({ healthy, total }: { healthy: number; total: number }): { ok: boolean; detail: string } {
+  return { ok: healthy > 0, detail: `${healthy} of ${total} rtpengine instances answer pings` };
 }

@@ -1,5 +1,10 @@
+import { MediaPolicyError, MediaUnavailableError } from '../media/anchor.js';
+import { rejectSpec } from '../pipeline/reasons.js';
+import { refusalHeaders } from '../sip/replies.js';
+
 /** What went wrong with one attempt to reach an agent or a carrier. */
 export type FailureKind =
+  | { readonly kind: 'media'; readonly reason: 'media_unavailable' | 'media_encryption_mismatch' }
   | { readonly kind: 'status'; readonly status: number }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'cancelled' }
@@ -24,6 +29,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'E
 export function classifyError(err: unknown, context: { timedOut?: boolean; cancelled?: boolean } = {}): FailureKind {
   if (context.cancelled) return { kind: 'cancelled' };
   if (context.timedOut) return { kind: 'timeout' };
+  if (err instanceof MediaUnavailableError) return { kind: 'media', reason: 'media_unavailable' };
+  if (err instanceof MediaPolicyError) return { kind: 'media', reason: 'media_encryption_mismatch' };
   const e = (err ?? {}) as MaybeSipError;
   if (typeof e.status === 'number' && e.status >= 300 && e.status <= 699) return { kind: 'status', status: e.status };
   if (typeof e.name === 'string' && REDIS_ERROR_NAMES.has(e.name)) return { kind: 'redis' };
@@ -42,6 +49,9 @@ export function failsOver(failure: FailureKind, failoverOn: readonly string[]): 
     case 'redis':
     case 'internal':
       return false;
+    case 'media':
+      // an agent whose media breaks its policy is like one that cannot take the call; a dead anchor is no agent's fault
+      return failure.reason === 'media_encryption_mismatch';
     case 'status': {
       const code = String(failure.status);
       return failoverOn.some((rule) => rule === code || (rule.endsWith('xx') && rule[0] === code[0]));
@@ -68,9 +78,16 @@ export function statusForCaller(failure: FailureKind): number {
       return 503;
     case 'internal':
       return 500;
+    case 'media':
+      return rejectSpec(failure.reason).status;
     default: {
       const never: never = failure;
       throw new Error(`unknown failure ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** The headers the caller's final failure carries: a media failure's stable reason (and Retry-After, Warning). */
+export function failureHeaders(failure: FailureKind, retryAfterS: number): Record<string, string> | undefined {
+  return failure.kind === 'media' ? refusalHeaders(failure.reason, retryAfterS) : undefined;
 }

@@ -1,4 +1,6 @@
 import type Srf from 'drachtio-srf';
+import type { CallMedia } from '../media/callMedia.js';
+import { anchoredReinvite, anchoredUpdate } from '../media/inDialog.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallSession } from './session.js';
 
@@ -26,6 +28,8 @@ export interface DialogOptions {
   readonly onRefer?: ReferHandler;
   /** ms until the call is ended with BYE; undefined = no limit of its own (a transferred leg keeps the original's) */
   readonly maxDurationMs?: number;
+  /** the call's anchored media: SDP of re-INVITE/UPDATE goes through it, its watchdog ends dead calls */
+  readonly media?: CallMedia;
 }
 
 export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSession, options: DialogOptions, log: Logger): void {
@@ -50,22 +54,27 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
   });
   (agent === uas ? uac : uas).on('refer', (_req: Srf.SrfRequest, res: Srf.SrfResponse) => res.send(403, 'Transfer Not Allowed', {}));
 
+  const { media } = options;
+  media?.bridged((lastMediaAt) => void session.terminate('media_timeout', { endedAt: lastMediaAt }));
   for (const [leg, other, cause] of legs) {
     leg.on('destroy', () => {
-      if (session.end(cause)) other.destroy();
+      // anchored: the media figures are read before the call ends
+      if (media) void session.finish(cause).then((ended) => ended && other.destroy());
+      else if (session.end(cause)) other.destroy();
     });
-    leg.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+    if (media) {
+      const side = leg === uas ? 'a' : 'b';
+      leg.on('modify', anchoredReinvite(media, side, leg, other, log));
+      leg.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) =>
+        req.body ? anchoredUpdate(media, side, other, relayHeaders, log)(req, res) : relayUpdate(other, req, res));
+    }
+    if (!media) leg.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
       other
         .modify(req.body)
         .then((sdp: string) => res.send(200, { body: sdp }))
         .catch((err: { status?: number }) => res.send(err.status ?? 500));
     });
-    leg.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-      other
-        .request({ method: 'UPDATE', headers: relayHeaders(req), body: req.body } as unknown as Srf.SrfRequest)
-        .then((answer: Srf.SrfResponse) => res.send(answer.status, { body: answer.body }))
-        .catch(() => res.send(500));
-    });
+    if (!media) leg.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => relayUpdate(other, req, res));
     for (const method of RELAYED) {
       leg.on(method as 'info', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
         other
@@ -75,6 +84,13 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
       });
     }
   }
+}
+
+function relayUpdate(other: Srf.Dialog, req: Srf.SrfRequest, res: Srf.SrfResponse): void {
+  other
+    .request({ method: 'UPDATE', headers: relayHeaders(req), body: req.body } as unknown as Srf.SrfRequest)
+    .then((answer: Srf.SrfResponse) => res.send(answer.status, { body: answer.body }))
+    .catch(() => res.send(500));
 }
 
 /** Removes the edge's handlers from a dialog (before it is re-paired by a transfer). */

@@ -1,4 +1,6 @@
 import type Srf from 'drachtio-srf';
+import type { CallMedia } from '../media/callMedia.js';
+import { agentLegMode } from '../media/policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { InboundPlan } from '../pipeline/types.js';
 import { failsOver } from './classify.js';
@@ -15,6 +17,9 @@ export interface BridgeSettings {
   readonly maxCallDurationMs: number;
   /** what to do with a REFER from the agent (transfer); refused when absent */
   readonly onRefer?: ReferHandler;
+  /** the call's anchored media (media.anchor always) */
+  readonly media?: CallMedia;
+  readonly retryAfterS?: number;
 }
 
 /** Headers the agent receives: who the call is for, never what the carrier claimed in X- headers. */
@@ -40,6 +45,7 @@ function attemptsFor(plan: InboundPlan, req: Srf.SrfRequest, voicemailUri: strin
     label: t.role,
     uri: t.agent.sip_uri,
     options: { headers: agentHeaders(plan, req, t.agent.id) },
+    legMode: agentLegMode(t.agent.media_encryption),
   }));
   if (voicemailUri && plan.voicemailMessage !== null) {
     attempts.push({
@@ -70,5 +76,7 @@ export function bridgeInbound(
     failsOver: (failure) => failsOver(failure, settings.failoverOn),
     agentLeg: 'uac',
     ...(settings.onRefer ? { onRefer: settings.onRefer } : {}),
+    ...(settings.media ? { media: settings.media } : {}),
+    ...(settings.retryAfterS !== undefined ? { retryAfterS: settings.retryAfterS } : {}),
   }, log);
 }

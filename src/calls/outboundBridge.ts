@@ -1,4 +1,6 @@
 import type Srf from 'drachtio-srf';
+import type { CallMedia } from '../media/callMedia.js';
+import { carrierLegMode } from '../media/policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { OutboundPlan } from '../pipeline/types.js';
 import type { FailureKind } from './classify.js';
@@ -11,6 +13,9 @@ export interface OutboundBridgeSettings {
   readonly maxCallDurationMs: number;
   /** what to do with a REFER from the agent (transfer); refused when absent */
   readonly onRefer?: ReferHandler;
+  /** the call's anchored media (media.anchor always) */
+  readonly media?: CallMedia;
+  readonly retryAfterS?: number;
 }
 
 /** The carrier's Request-URI for a destination: the termination URI's host and port, the E.164 as user. */
@@ -36,6 +41,7 @@ export function carrierFailsOver(failure: FailureKind, context: { earlyMedia: bo
     case 'cancelled':
     case 'redis':
     case 'internal':
+    case 'media':
       return false;
     default: {
       const never: never = failure;
@@ -55,6 +61,7 @@ export function carrierAttempts(plan: OutboundPlan): Attempt[] {
       label: `termination-${i + 1}`,
       uri: carrierUri(t.uri, destination.e164, trunk.outbound.transport),
       options: { headers: {}, callingNumber: callerNumber.phone_number, calledNumber: destination.e164, ...auth },
+      legMode: carrierLegMode(trunk.outbound.media_encryption),
     }));
 }
 

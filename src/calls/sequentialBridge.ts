@@ -1,7 +1,9 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from '../observability/logger.js';
 import { createB2BUA, emitting, type B2BUAOptions, type CancellableRequest } from '../types/drachtio.js';
-import { classifyError, statusForCaller, type FailureKind } from './classify.js';
+import type { CallMedia } from '../media/callMedia.js';
+import type { LegMode } from '../media/policy.js';
+import { classifyError, failureHeaders, statusForCaller, type FailureKind } from './classify.js';
 import { attachDialogs, type ReferHandler } from './dialogs.js';
 import type { CallSession } from './session.js';
 
@@ -12,6 +14,8 @@ export interface Attempt {
   readonly label: string;
   readonly uri: string;
   readonly options: B2BUAOptions;
+  /** the media policy of the leg this attempt places (used when the media anchor is on) */
+  readonly legMode?: LegMode;
 }
 
 export interface SequentialSettings {
@@ -22,6 +26,9 @@ export interface SequentialSettings {
   /** which leg is the agent: the B leg (uac) inbound, the A leg (uas) outbound */
   readonly agentLeg: 'uas' | 'uac';
   readonly onRefer?: ReferHandler;
+  /** the call's anchored media; absent with media.anchor off (SDP relayed as it comes) */
+  readonly media?: CallMedia;
+  readonly retryAfterS?: number;
 }
 
 /**
@@ -61,7 +68,8 @@ export async function bridgeSequentially(
     caller.removeAllListeners('cancel');
     caller.on('cancel', onCancel);
     try {
-      const { uas, uac } = await b2bua(req, res, attempt.uri, { ...attempt.options, passFailure: false, proxyRequestHeaders: [] }, {
+      const sdp = await settings.media?.attempt(req.body, attempt.legMode ?? 'rtp', settings.agentLeg === 'uac' ? 'agent' : 'carrier');
+      const { uas, uac } = await b2bua(req, res, attempt.uri, { ...attempt.options, ...sdp, passFailure: false, proxyRequestHeaders: [] }, {
         cbRequest: (_err, uacReq) => {
           ringingReq = uacReq;
           timer = setTimeout(() => {
@@ -84,7 +92,7 @@ export async function bridgeSequentially(
       }
       session.answered();
       log.info({ target: attempt.label, uri: attempt.uri }, 'call answered');
-      attachDialogs(uas, uac, session, { agentLeg: settings.agentLeg, maxDurationMs: settings.maxCallDurationMs, ...(settings.onRefer ? { onRefer: settings.onRefer } : {}) }, log);
+      attachDialogs(uas, uac, session, { agentLeg: settings.agentLeg, maxDurationMs: settings.maxCallDurationMs, ...(settings.onRefer ? { onRefer: settings.onRefer } : {}), ...(settings.media ? { media: settings.media } : {}) }, log);
       return 'answered';
     } catch (err) {
       clearTimeout(timer);
@@ -98,7 +106,8 @@ export async function bridgeSequentially(
   }
 
   const status = statusForCaller(last);
-  if (!res.finalResponseSent) res.send(status);
+  const headers = failureHeaders(last, settings.retryAfterS ?? 5);
+  if (!res.finalResponseSent) res.send(status, headers ? { headers } : undefined);
   const cancelledCall = last.kind === 'cancelled' || cancelled;
   session.end(cancelledCall ? 'cancelled' : 'failed', status);
   return cancelledCall ? 'cancelled' : 'failed';

@@ -12,6 +12,8 @@ export interface RtpEngineOptions {
   readonly logger: Logger;
   /** told whenever the number of healthy instances changes */
   readonly onHealth?: (healthy: number, total: number) => void;
+  /** told the round trip of every call-path command */
+  readonly observe?: (command: string, result: 'ok' | 'error', seconds: number) => void;
 }
 
 interface Instance {
@@ -125,9 +127,14 @@ export class RtpEngineAnchor implements MediaAnchor {
     const client = this.client;
     if (!client) throw new MediaUnavailableError('media anchor not started', id);
     if (!instance.healthy && verb !== 'ping') throw new MediaUnavailableError(`rtpengine ${id} is down`, id);
+    const started = process.hrtime.bigint();
+    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     try {
-      return await (verb === 'ping' ? client.ping(instance.dest) : client[verb](instance.dest, params));
+      const reply = await (verb === 'ping' ? client.ping(instance.dest) : client[verb](instance.dest, params));
+      if (verb !== 'ping') this.options.observe?.(verb, reply.result === 'error' ? 'error' : 'ok', seconds());
+      return reply;
     } catch (err) {
+      if (verb !== 'ping') this.options.observe?.(verb, 'error', seconds());
       this.mark(instance, false, String((err as Error)?.message ?? err));
       throw new MediaUnavailableError(`rtpengine ${id} did not answer ${verb}: ${String((err as Error)?.message ?? err)}`, id);
     }
