@@ -39,8 +39,9 @@ export interface CallMediaDeps {
  * is deleted when the next one starts), "x1"... for legs a transfer brings in.
  */
 export class CallMedia {
-  private readonly a: Leg;
+  private a: Leg;
   private b: Leg | null = null;
+  private transfers = 0;
   private pending: { leg: Leg; branch: { fromTag: string; toTag: string } | null } | null = null;
   private attempts = 0;
   private watchdog: NodeJS.Timeout | null = null;
@@ -150,6 +151,32 @@ export class CallMedia {
     from.direction = directionOf(offer);
     to.direction = directionOf(answer);
     return anchor.answer(this.call, { fromTag: from.tag, toTag: to.tag, sdp: withoutIdentity(answer), params: {} });
+  }
+
+  /**
+   * A transfer: the party on side `keep` goes on with a new leg of `mode` in place of the other.
+   * Returns the anchor's offer for the new leg and, for the new leg's answer, the SDP to re-INVITE
+   * the kept party with (the anchor's side of it; its address does not change). From then on the
+   * watchdog watches the kept party and the new leg.
+   */
+  async transfer(keep: Side, keptSdp: string, mode: LegMode, role: LegRole): Promise<{ offer: string; answered: (answer: string) => Promise<string> }> {
+    const kept = keep === 'a' ? this.a : this.b;
+    if (!kept) throw new MediaPolicyError('transfer before the call is bridged');
+    const leg: Leg = { tag: `x${++this.transfers}`, mode, role, direction: 'sendrecv' };
+    const offer = await this.deps.anchor.offer(this.call, { fromTag: kept.tag, sdp: withoutIdentity(keptSdp), params: LEG_MEDIA[mode].offer });
+    return {
+      offer,
+      answered: async (answer) => {
+        this.ensure(leg, answer, 'answer');
+        leg.direction = directionOf(answer);
+        const sdp = await this.deps.anchor.answer(this.call, { fromTag: kept.tag, toTag: leg.tag, sdp: withoutIdentity(answer), params: {} });
+        // from here on the kept party is side a and the new leg side b, as the transferred pair is attached
+        this.a = kept;
+        this.b = leg;
+        this.bridgedAt = this.now();
+        return sdp;
+      },
+    };
   }
 
   /**

@@ -91,7 +91,7 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
           bridgeOutbound(deps.srf, req, res, plan, session, {
             ...deps.outboundBridge(plan.trunk.max_call_duration_s),
             ...(media ? { media } : {}),
-            onRefer: transferHandler(deps.transfer, { session, agentId: plan.agent.id, callerE164: plan.callerNumber.phone_number, log: callLog }),
+            onRefer: transferHandler(deps.transfer, { session, agentId: plan.agent.id, callerE164: plan.callerNumber.phone_number, log: callLog, ...(media ? { media: { call: media, keep: 'b' as const } } : {}) }),
           }, callLog),
       };
     }
@@ -111,7 +111,7 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
           ...deps.inboundBridge(plan.trunk.max_call_duration_s),
           ...(media ? { media } : {}),
           // a transfer shows the called number as caller ID: a number of the agent's workspace
-          onRefer: transferHandler(deps.transfer, { session, agentId: plan.targets[0]!.agent.id, callerE164: plan.number.phone_number, log: callLog }),
+          onRefer: transferHandler(deps.transfer, { session, agentId: plan.targets[0]!.agent.id, callerE164: plan.number.phone_number, log: callLog, ...(media ? { media: { call: media, keep: 'a' as const } } : {}) }),
         }, callLog),
     };
   };

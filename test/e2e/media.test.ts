@@ -232,6 +232,34 @@ describeE2E('media anchor end to end', () => {
       }
     });
 
+    it('keeps a transferred call on the anchor: the transfer target and the re-INVITEd carrier see only the anchor', async () => {
+      const target = await startSippUas({ scenario: 'uas-carrier-answer', ip: freshAgentIp() });
+      const agentIp = freshAgentIp();
+      const agentUas = await startSippUas({ scenario: 'uas-agent-refer', ip: agentIp, calls: 1, keys: { hold: '300', transfer_to: '+442071234567' } });
+      try {
+        const id = `trk-media-xfer-${Date.now()}`;
+        const r = await fx.world.route({
+          agentUri: agentUas.uri,
+          trunk: { id, outbound: { termination_uris: [{ uri: `sip:${target.ip}:${target.port}`, priority: 10 }], allowed_countries: ['GB'] } },
+          number: { trunk_id: id },
+        });
+        const carrier = await call('uac-carrier-transferred', r.source, r.number.phone_number, { hold: '1500' });
+        expect(finalResponse(carrier.messages)?.status).toBe(200);
+        const [invite] = receivedRequests(target.messages(), 'INVITE');
+        expect(mediaOf(invite!.body).ip).toBe('127.0.0.1');
+        expect(inRange(mediaOf(invite!.body).port)).toBe(true);
+        expect(invite!.body).not.toContain(r.source);
+        const reinvite = receivedRequests(carrier.messages, 'INVITE')[0];
+        expect(reinvite).toBeDefined();
+        expect(mediaOf(reinvite!.body).ip).toBe('127.0.0.1');
+        expect(reinvite!.body).not.toContain(target.ip);
+        await target.waitFor((m) => receivedRequests(m, 'BYE').length === 1, 5000);
+      } finally {
+        await agentUas.stop();
+        await target.stop();
+      }
+    });
+
     it('answers 503 media_unavailable within 500 ms while rtpengine is down, and anchors again once it is back', async () => {
       const a = await agent();
       try {
