@@ -109,6 +109,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     limiter,
     defaultCountry: config.sip.default_country,
     defaultOutboundTrunkId: config.sip.default_outbound_trunk_id,
+    mediaAnchored: config.media.anchor === 'always',
   };
   const agentSources = new CidrMatcher<true>();
   for (const cidr of config.sip.agent_cidrs) agentSources.add(cidr, true);

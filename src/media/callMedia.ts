@@ -74,7 +74,8 @@ export class CallMedia {
     const pending = this.pending;
     const a = this.a;
     if (callerSdp) {
-      this.ensure(a, callerSdp, 'offer');
+      // a carrier's offer was held to its trunk's policy by the pipeline; an agent's is held here
+      if (a.role === 'agent') this.ensure(a, callerSdp, 'offer');
       a.direction = directionOf(callerSdp);
       const sdpB = await this.deps.anchor.offer(this.call, { fromTag: a.tag, sdp: withoutIdentity(callerSdp), params: LEG_MEDIA[mode].offer });
       return {

@@ -21,6 +21,8 @@ interface Instance {
   readonly dest: NgDestination;
   healthy: boolean;
   calls: number;
+  /** a ping is in flight: the next round skips the instance (an old answer never overrides a newer one) */
+  pinging: boolean;
 }
 
 type Verb = 'offer' | 'answer' | 'delete' | 'query' | 'ping';
@@ -43,7 +45,7 @@ export class RtpEngineAnchor implements MediaAnchor {
   private next = 0;
 
   constructor(private readonly options: RtpEngineOptions) {
-    this.instances = options.instances.map((id) => ({ id, dest: destination(id), healthy: true, calls: 0 }));
+    this.instances = options.instances.map((id) => ({ id, dest: destination(id), healthy: true, calls: 0, pinging: false }));
   }
 
   start(): void {
@@ -143,11 +145,15 @@ export class RtpEngineAnchor implements MediaAnchor {
   private async pingAll(): Promise<void> {
     await Promise.all(
       this.instances.map(async (instance) => {
+        if (instance.pinging) return;
+        instance.pinging = true;
         try {
           const reply = await this.command(instance.id, 'ping', {});
           this.mark(instance, reply.result === 'pong', `ping answered ${String(reply.result)}`);
         } catch {
           // command() marked it down
+        } finally {
+          instance.pinging = false;
         }
       }),
     );

@@ -17,6 +17,12 @@ export interface OutboundPipelineDeps {
   readonly limiter: CallLimiter;
   readonly defaultCountry: CountryCode | undefined;
   readonly defaultOutboundTrunkId: string | undefined;
+  /**
+   * media.anchor always: the anchor gives the carrier leg the trunk's media encryption whatever
+   * the agent offers (the agent's offer is held to the agent's own policy at the bridge), so the
+   * trunk's policy is not checked against the agent's offer here.
+   */
+  readonly mediaAnchored?: boolean;
 }
 
 export interface OutboundTarget {
@@ -55,8 +61,10 @@ export async function evaluateOutbound(req: SipRequestView, deps: OutboundPipeli
   const policy = checkDestinationPolicy(destination.value, trunk.value, workspaceCountries);
   if (policy.kind !== 'continue') return refused('country', policy, trunk.value);
 
-  const media = checkMediaPolicy(req.sdp, trunk.value.outbound.media_encryption, trunk.value.id);
-  if (media.kind !== 'continue') return refused('media', media, trunk.value);
+  if (!deps.mediaAnchored) {
+    const media = checkMediaPolicy(req.sdp, trunk.value.outbound.media_encryption, trunk.value.id);
+    if (media.kind !== 'continue') return refused('media', media, trunk.value);
+  }
 
   let lease = null;
   if (!options.dryRun) {
