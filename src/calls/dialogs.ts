@@ -59,7 +59,7 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
   for (const [leg, other, cause] of legs) {
     leg.on('destroy', () => {
       // anchored: the media figures are read before the call ends
-      if (media) void session.finish(cause).then((ended) => ended && other.destroy());
+      if (media) void session.finish(cause).then((ended) => ended && destroyQuietly(other));
       else if (session.end(cause)) other.destroy();
     });
     if (media) {
@@ -84,6 +84,12 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
       });
     }
   }
+}
+
+/** BYE to a leg that may have hung up meanwhile (an anchored end reads the media figures first). */
+function destroyQuietly(leg: Srf.Dialog): void {
+  if ((leg as { connected?: boolean }).connected === false) return;
+  Promise.resolve(leg.destroy()).catch(() => undefined);
 }
 
 function relayUpdate(other: Srf.Dialog, req: Srf.SrfRequest, res: Srf.SrfResponse): void {
