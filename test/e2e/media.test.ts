@@ -29,7 +29,7 @@ describeE2E('media anchor end to end', () => {
     afterAll(async () => {
       await rtp?.stop();
     });
-    const fx = useEdge(() => ({ media: { anchor: (process.env.MEDIA_PROOF_OFF ? 'off' : 'always') as 'off' | 'always', rtpengine: [rtp.ng], command_timeout_ms: 300, ping_interval_ms: 250 } }));
+    const fx = useEdge(() => ({ sip: { agent_cidrs: ['127.0.5.0/24'] }, media: { anchor: (process.env.MEDIA_PROOF_OFF ? 'off' : 'always') as 'off' | 'always', rtpengine: [rtp.ng], command_timeout_ms: 300, ping_interval_ms: 250 } }));
     const inRange = (port: number): boolean => port >= rtp.portMin && port <= rtp.portMax;
 
     const call = (scenario: string, source: string, service: string, keys: Record<string, string>) =>
@@ -257,6 +257,56 @@ describeE2E('media anchor end to end', () => {
       } finally {
         await agentUas.stop();
         await target.stop();
+      }
+    });
+
+    let agentSource = 10;
+    async function outboundSetup(carrierUri: string, mediaEncryption: 'allowed' | 'required') {
+      const workspace = `ws_media_${agentSource}`;
+      const trunk = await fx.world.trunk({
+        kind: 'managed',
+        inbound: { allowed_cidrs: [] },
+        outbound: { termination_uris: [{ uri: carrierUri, priority: 10 }], allowed_countries: ['GB'], media_encryption: mediaEncryption },
+      });
+      const agentRecord = await fx.world.agent('sip:agent@127.0.0.1:9', { workspace_id: workspace });
+      const caller = await fx.world.number({ workspace_id: workspace, trunk_id: trunk.id, agent_id: agentRecord.id });
+      return { agentId: agentRecord.id, caller: caller.phone_number };
+    }
+    const dialOut = (scenario: string, agentId: string, caller: string) =>
+      runSippUac({ scenario, target: `127.0.0.1:${fx.drachtio.sipPort}`, sourceIp: `127.0.5.${agentSource++}`, service: '+442071234567', keys: { caller, agent_id: agentId }, timeoutMs: 20_000 });
+
+    it('anchors an outbound call: the carrier and the agent each see only the anchor', async () => {
+      const carrier = await startSippUas({ scenario: 'uas-carrier-answer', ip: freshAgentIp() });
+      try {
+        const { agentId, caller } = await outboundSetup(`sip:${carrier.ip}:${carrier.port}`, 'allowed');
+        const agentCall = await dialOut('uac-agent-answered', agentId, caller);
+        const ok = finalResponse(agentCall.messages)!;
+        expect(ok.status).toBe(200);
+        expect(mediaOf(ok.body).ip).toBe('127.0.0.1');
+        expect(inRange(mediaOf(ok.body).port)).toBe(true);
+        expect(ok.body).not.toContain(carrier.ip);
+        const [invite] = receivedRequests(carrier.messages(), 'INVITE');
+        expect(mediaOf(invite!.body)).toMatchObject({ ip: '127.0.0.1', proto: 'RTP/AVP' });
+        expect(invite!.body).not.toMatch(/127\.0\.5\./);
+      } finally {
+        await carrier.stop();
+      }
+    });
+
+    it('offers SDES to a carrier whose trunk requires SRTP, and refuses its plain RTP answer: 488 media_encryption_mismatch', async () => {
+      const carrier = await startSippUas({ scenario: 'uas-carrier-answer', ip: freshAgentIp() });
+      try {
+        const { agentId, caller } = await outboundSetup(`sip:${carrier.ip}:${carrier.port}`, 'required');
+        const agentCall = await dialOut('uac-agent-503', agentId, caller);
+        const final = finalResponse(agentCall.messages);
+        expect(final?.status).toBe(488);
+        expect(header(final, 'X-Reject-Reason')).toBe('media_encryption_mismatch');
+        const [invite] = receivedRequests(carrier.messages(), 'INVITE');
+        expect(mediaOf(invite!.body).proto).toBe('RTP/SAVP');
+        expect(invite!.body).toMatch(/a=crypto:\d+ AES_CM_128_HMAC_SHA1_80 inline:/);
+        await carrier.waitFor((m) => receivedRequests(m, 'BYE').length === 1, 5000);
+      } finally {
+        await carrier.stop();
       }
     });
 
