@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the edge on this machine: installs what is missing, builds,
-# starts a local Redis (unless REDIS_URL is set) and drachtio-server (when the `drachtio`
+# starts a local Redis (unless REDIS_URL is set), rtpengine on loopback as the media anchor
+# (unless RTPENGINE is set or MEDIA_ANCHOR=off) and drachtio-server (when the `drachtio`
 # binary is on PATH and DRACHTIO_HOST is not set), seeds a demo trunk/agent/number, then runs
 # the edge in the foreground. Ctrl-C stops everything it started.
 set -euo pipefail
@@ -22,6 +23,18 @@ if [ -z "${REDIS_URL:-}" ]; then
   export REDIS_URL="redis://127.0.0.1:${redis_port}/0"
   for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
   echo "local Redis on 127.0.0.1:${redis_port}"
+fi
+
+export MEDIA_ANCHOR=${MEDIA_ANCHOR:-always}
+if [ "$MEDIA_ANCHOR" != off ] && [ -z "${RTPENGINE:-}" ]; then
+  ng_port=${DEV_RTPENGINE_NG_PORT:-22222}
+  # userspace forwarding (no kernel module); RTP on 127.0.0.1, ports 40000-40999
+  rtpengine --config-file=none --foreground --table=-1 --interface=127.0.0.1 \
+    --listen-ng="127.0.0.1:${ng_port}" --port-min=40000 --port-max=40999 --log-stderr \
+    >"$run_dir/rtpengine.log" 2>&1 &
+  pids+=($!)
+  export RTPENGINE="127.0.0.1:${ng_port}"
+  echo "rtpengine (media anchor): ng 127.0.0.1:${ng_port}, RTP on 127.0.0.1:40000-40999"
 fi
 
 if [ -z "${DRACHTIO_HOST:-}" ]; then

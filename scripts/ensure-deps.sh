@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what sip-edge needs on a Debian machine when it is missing: redis-server and sipp
-# (Debian package sip-tester) from apt, and the Node dependencies from the lockfile.
+# Installs what sip-edge needs on a Debian machine when it is missing: redis-server, sipp
+# (Debian package sip-tester) and rtpengine (the media anchor, package rtpengine-daemon) from
+# apt, and the Node dependencies from the lockfile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,7 @@ fi
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
+command -v rtpengine >/dev/null 2>&1 || missing+=(rtpengine-daemon)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing from apt: ${missing[*]}"
   sudo_cmd=()

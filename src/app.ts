@@ -20,6 +20,7 @@ import { AuthFailureGuard } from './limits/authGuard.js';
 import { LogBudget } from './observability/logBudget.js';
 import { protocolPolicy } from './pipeline/steps/protocol.js';
 import { scannerPatterns } from './pipeline/steps/scanner.js';
+import { createMediaService } from './media/index.js';
 import { DrachtioConnection } from './sip/connection.js';
 import { handleInvite } from './sip/inviteHandler.js';
 import { handleRequest, NON_INVITE_METHODS } from './sip/requestHandler.js';
@@ -106,6 +107,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     metrics,
     logger.child({ component: 'reaper' }),
   );
+  const media = createMediaService(config.media, metrics, logger);
   let draining = false;
   let storeReady = false;
 
@@ -139,6 +141,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     defaultCountry: config.sip.default_country,
     defaultOutboundTrunkId: config.sip.default_outbound_trunk_id,
     protocol: pipeline.protocol,
+    mediaAnchored: config.media.anchor === 'always',
   };
   const agentSources = new CidrMatcher<true>();
   for (const cidr of config.sip.agent_cidrs) agentSources.add(cidr, true);
@@ -176,6 +179,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         retryAfterS: config.sip.retry_after_s,
         logBudget,
         draining: () => draining,
+        ...(media ? { media } : {}),
         inboundBridge: (trunkMaxS) => ({
           ringTimeoutMs: config.sip.ring_timeout_s * 1000,
           failoverOn: config.sip.failover_on,
@@ -211,6 +215,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
           redis: { ok: redisOk, detail: redisOk ? 'ready' : `redis ${redis.status}${storeReady ? '' : ', route store not loaded'}` },
           drachtio: { ok: drachtio.state === 'connected', detail: drachtio.why },
           accepting_calls: { ok: !draining, detail: draining ? 'draining for shutdown' : 'accepting' },
+          ...(media ? { media_anchor: mediaCheck(media.anchor.health()) } : {}),
         };
         return { ready: Object.values(checks).every((c) => c.ok), checks };
       },
@@ -234,6 +239,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     async start() {
       await admin.listen({ host: config.admin.host, port: config.admin.port });
       logger.info({ address: admin.addresses() }, 'admin API listening');
+      media?.start();
       drachtio.start();
       limiter.start();
       reaper.start();
@@ -263,10 +269,15 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       reaper.stop();
       await limiter.stop();
       drachtio.stop();
+      media?.stop();
       await admin.close();
       await billing.stop();
       redis.disconnect();
       subscriber.disconnect();
     },
   };
+}
+
+function mediaCheck({ healthy, total }: { healthy: number; total: number }): { ok: boolean; detail: string } {
+  return { ok: healthy > 0, detail: `${healthy} of ${total} rtpengine instances answer pings` };
 }

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { CallEnd, CallInfo, EndCause, RejectedAttempt } from '../calls/lifecycle.js';
 import { TELEPHONY_KINDS } from '../domain/model.js';
+import type { LegSummary, MediaSummary } from '../media/summary.js';
 import { billableSeconds, type BillingPlan } from './plan.js';
 
 /**
- * Billing events, schema_version 1. One JSON document per stream entry (field `event`), with
+ * Billing events, schema_version 2 (2 added `call.ended.media` and the end cause `media_timeout`;
+ * nothing else changed from 1). One JSON document per stream entry (field `event`), with
  * `type` and `idempotency_key` repeated as stream fields for consumers that filter without parsing.
  *
  * - `idempotency_key` = `event_id` = `${call_id}:${type}`: at most one event of each type per call;
@@ -20,7 +22,7 @@ import { billableSeconds, type BillingPlan } from './plan.js';
  * - Unanswered, cancelled and rejected calls are never charged: `call.ended` with
  *   `status: "unanswered"` and `billable_s: 0`, or `call.rejected` (no `call.started`).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const EVENT_TYPES = ['call.started', 'call.answered', 'call.ended', 'call.rejected'] as const;
 export type BillingEventType = (typeof EVENT_TYPES)[number];
@@ -33,6 +35,7 @@ export const END_CAUSES = [
   'cancelled',
   'failed',
   'edge_restart',
+  'media_timeout',
   'error',
 ] as const satisfies readonly EndCause[];
 // The other direction: every EndCause of the lifecycle is listed above.
@@ -88,6 +91,27 @@ export const callAnsweredSchema = z.object({
   billable_s: seconds,
 });
 
+/** What the media anchor received from one leg: counters, and RTCP-based figures (null without reports). */
+const legMediaSchema = z.object({
+  packets: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  errors: z.number().int().nonnegative(),
+  mos: z.number().min(1).max(5).nullable(),
+  jitter_ms: z.number().nonnegative().nullable(),
+  packet_loss_pct: z.number().min(0).max(100).nullable(),
+  rtt_ms: z.number().nonnegative().nullable(),
+});
+
+/** The media of an anchored, answered call; null when the media anchor is off or the call was not answered. */
+export const callMediaSchema = z.object({
+  /** carrier -> agent: what the anchor received from the carrier */
+  from_carrier: legMediaSchema,
+  /** agent -> carrier: what the anchor received from the agent */
+  from_agent: legMediaSchema,
+  /** last RTP packet from either leg (second precision) */
+  last_media_at: ms.nullable(),
+});
+
 export const callEndedSchema = z.object({
   type: z.literal('call.ended'),
   ...callFields,
@@ -103,6 +127,8 @@ export const callEndedSchema = z.object({
   sip_status: z.number().int().min(100).max(699).nullable(),
   /** set only on end_cause edge_restart: the instance that closed the call */
   recovered_by: z.string().min(1).optional(),
+  /** media figures of an anchored call (schema_version 2); null otherwise. With end_cause media_timeout, ended_at is the last media */
+  media: callMediaSchema.nullable(),
 });
 
 export const callRejectedSchema = z.object({
@@ -200,7 +226,25 @@ export function callEnded(call: CallInfo, plan: BillingPlan, instanceId: string,
     billable_s: end.answered ? billableSeconds(durationMs, plan) : 0,
     end_cause: end.cause,
     sip_status: end.answered ? null : (end.status ?? null),
+    media: end.media ? mediaFields(end.media) : null,
   };
+}
+
+function legFields(leg: LegSummary): z.infer<typeof legMediaSchema> {
+  const round = (v: number | null, digits: number): number | null => (v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits);
+  return {
+    packets: leg.packets,
+    bytes: leg.bytes,
+    errors: leg.errors,
+    mos: leg.mos === null ? null : Math.min(5, Math.max(1, round(leg.mos, 1)!)),
+    jitter_ms: round(leg.jitterMs, 1),
+    packet_loss_pct: leg.packetLossPct === null ? null : Math.min(100, round(leg.packetLossPct, 2)!),
+    rtt_ms: round(leg.rttMs, 1),
+  };
+}
+
+function mediaFields(media: MediaSummary): z.infer<typeof callMediaSchema> {
+  return { from_carrier: legFields(media.fromCarrier), from_agent: legFields(media.fromAgent), last_media_at: media.lastMediaAt };
 }
 
 /**
@@ -223,6 +267,7 @@ export function callEndedByRecovery(answered: CallAnsweredEvent, lastHeartbeat: 
     end_cause: 'edge_restart',
     sip_status: null,
     recovered_by: recoveredBy,
+    media: null,
   };
 }
 

@@ -23,7 +23,10 @@ export class AnswerWatch {
       this.callerLegs.set(session, dialog);
       holdRequests(dialog);
       session.answered();
-      dialog.on('destroy', () => session.end('caller_hangup'));
+      // once the bridge listens to the legs (session.legs), its own handlers end the call
+      dialog.on('destroy', () => {
+        if (!session.legs) void session.finish('caller_hangup');
+      });
       // whatever ends the call first, the held requests must get their answer
       session.onEnd(() => releaseRequests(dialog));
     });

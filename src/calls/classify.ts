@@ -1,6 +1,9 @@
-import type { RejectReason } from '../pipeline/reasons.js';
+import { MediaPolicyError, MediaUnavailableError } from '../media/anchor.js';
+import { rejectSpec, type RejectReason } from '../pipeline/reasons.js';
+import { refusalHeaders } from '../sip/replies.js';
 /** What went wrong with one attempt to reach an agent or a carrier. */
 export type FailureKind =
+  | { readonly kind: 'media'; readonly reason: 'media_unavailable' | 'media_encryption_mismatch' }
   | { readonly kind: 'status'; readonly status: number }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'cancelled' }
@@ -29,6 +32,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'E
 export function classifyError(err: unknown, context: { timedOut?: boolean; cancelled?: boolean } = {}): FailureKind {
   if (context.cancelled) return { kind: 'cancelled' };
   if (context.timedOut) return { kind: 'timeout' };
+  if (err instanceof MediaUnavailableError) return { kind: 'media', reason: 'media_unavailable' };
+  if (err instanceof MediaPolicyError) return { kind: 'media', reason: 'media_encryption_mismatch' };
   const e = (err ?? {}) as MaybeSipError;
   if (e.name === 'MessageTooLargeError') return { kind: 'too_large' };
   if (typeof e.status === 'number' && e.status >= 300 && e.status <= 699) {
@@ -54,6 +59,9 @@ export function failsOver(failure: FailureKind, failoverOn: readonly string[]): 
     case 'too_large':
     case 'internal':
       return false;
+    case 'media':
+      // an agent whose media breaks its policy is like one that cannot take the call; a dead anchor is no agent's fault
+      return failure.reason === 'media_encryption_mismatch';
     case 'status': {
       const code = String(failure.status);
       return failoverOn.some((rule) => rule === code || (rule.endsWith('xx') && rule[0] === code[0]));
@@ -86,6 +94,8 @@ export function failureReason(failure: FailureKind, party: CalledParty): RejectR
     }
     case 'too_large':
       return 'agent_answer_too_large';
+    case 'media':
+      return failure.reason;
     case 'redis':
       return 'route_unavailable';
     case 'cancelled':
@@ -114,9 +124,12 @@ export function statusForCaller(failure: FailureKind): number {
     case 'too_large':
     case 'internal':
       return 500;
+    case 'media':
+      return rejectSpec(failure.reason).status;
     default: {
       const never: never = failure;
       throw new Error(`unknown failure ${JSON.stringify(never)}`);
     }
   }
 }
+

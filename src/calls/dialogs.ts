@@ -1,4 +1,6 @@
 import type Srf from 'drachtio-srf';
+import type { CallMedia } from '../media/callMedia.js';
+import { anchoredReinvite, anchoredUpdate } from '../media/inDialog.js';
 import type { Logger } from '../observability/logger.js';
 import { fits, messageBytes } from '../domain/messageSize.js';
 import { refusalHeaders } from '../sip/replies.js';
@@ -25,6 +27,8 @@ export interface DialogOptions {
   readonly maxDurationMs?: number;
   /** largest message handed to drachtio-server: a larger request is answered 513, a larger answer 500 */
   readonly maxMessageBytes: number;
+  /** the call's anchored media: SDP of re-INVITE/UPDATE goes through it, its watchdog ends dead calls */
+  readonly media?: CallMedia;
 }
 
 export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSession, options: DialogOptions, log: Logger): void {
@@ -58,6 +62,8 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
     log.info({ bytes: messageBytes(headers, body), max }, 'in-dialog request too large to pass on');
     return true;
   };
+  const { media } = options;
+  media?.bridged((lastMediaAt) => void session.terminate('media_timeout', { endedAt: lastMediaAt }));
   for (const [leg, other, cause] of legs) {
     // what crosses to `other` is what the dialog header policy allows, requests and answers alike
     const toward: RelayDirection = other === agent ? 'to_agent' : 'to_carrier';
@@ -69,11 +75,29 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
       else res.send(500, { headers: refusalHeaders('agent_answer_too_large', 0) });
     };
     leg.on('destroy', () => {
-      session.end(cause);
-      // the other leg goes too, also when something else ended the call first
-      if (dialogConnected(other)) other.destroy();
+      // the other leg goes too, also when something else ended the call first;
+      // anchored: the media figures are read before the call ends
+      if (media) void session.finish(cause).then(() => destroyQuietly(other));
+      else {
+        session.end(cause);
+        destroyQuietly(other);
+      }
     });
-    leg.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+    const relayUpdate = (req: Srf.SrfRequest, res: Srf.SrfResponse): void => {
+      const headers = relayHeaders(req);
+      if (tooLarge(headers, req.body, res)) return;
+      other
+        .request({ method: 'UPDATE', headers, body: req.body } as unknown as Srf.SrfRequest)
+        .then((answer: Srf.SrfResponse) => relayAnswer(res, answer))
+        .catch(() => res.send(500));
+    };
+    if (media) {
+      const side = leg === uas ? 'a' : 'b';
+      leg.on('modify', anchoredReinvite(media, side, leg, other, log));
+      leg.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) =>
+        req.body ? anchoredUpdate(media, side, other, relayHeaders, log)(req, res) : relayUpdate(req, res));
+    }
+    if (!media) leg.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
       if (tooLarge(undefined, req.body, res)) return;
       other
         .modify(req.body)
@@ -83,14 +107,7 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
         })
         .catch((err: { status?: number }) => res.send(err.status ?? 500));
     });
-    leg.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
-      const headers = relayHeaders(req);
-      if (tooLarge(headers, req.body, res)) return;
-      other
-        .request({ method: 'UPDATE', headers, body: req.body } as unknown as Srf.SrfRequest)
-        .then((answer: Srf.SrfResponse) => relayAnswer(res, answer))
-        .catch(() => res.send(500));
-    });
+    if (!media) leg.on('update', relayUpdate);
     for (const method of RELAYED) {
       leg.on(method as 'info', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
         const headers = relayHeaders(req);
@@ -110,10 +127,15 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
  */
 export function confirmLegs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSession): void {
   if (!dialogConnected(uas) || !dialogConnected(uac) || session.state === 'ended') {
-    session.end(dialogConnected(uas) ? 'callee_hangup' : 'caller_hangup');
-    void hangUp(uas, uac);
+    void session.finish(dialogConnected(uas) ? 'callee_hangup' : 'caller_hangup').then(() => hangUp(uas, uac));
   }
   releaseRequests(uas);
+}
+
+/** BYE to a leg that may have hung up meanwhile (an anchored end reads the media figures first). */
+function destroyQuietly(leg: Srf.Dialog): void {
+  if (!dialogConnected(leg)) return;
+  Promise.resolve(leg.destroy()).catch(() => undefined);
 }
 
 /** Removes the edge's handlers from a dialog (before it is re-paired by a transfer). */

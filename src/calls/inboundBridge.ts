@@ -1,4 +1,6 @@
 import type Srf from 'drachtio-srf';
+import type { CallMedia } from '../media/callMedia.js';
+import { agentLegMode } from '../media/policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { InboundPlan } from '../pipeline/types.js';
 import { bySize } from './agentTransport.js';
@@ -19,6 +21,8 @@ export interface BridgeSettings {
   readonly retryAfterS: number;
   /** what to do with a REFER from the agent (transfer); refused when absent */
   readonly onRefer?: ReferHandler;
+  /** the call's anchored media (media.anchor always) */
+  readonly media?: CallMedia;
 }
 
 /** Headers the agent receives: who the call is for, never what the carrier claimed in X- headers. */
@@ -56,6 +60,7 @@ function attemptsFor(plan: InboundPlan, req: Srf.SrfRequest, voicemailUri: strin
     party: 'agent',
     uri: t.agent.sip_uri,
     options: withOffer({ headers: { ...agentHeaders(plan, req, t.agent.id), ...from } }, plan.offerSdp),
+    legMode: agentLegMode(t.agent.media_encryption),
   }));
   if (voicemailUri && plan.voicemailMessage !== null) {
     attempts.push({
@@ -89,5 +94,6 @@ export function bridgeInbound(
     failsOver: (failure) => failsOver(failure, settings.failoverOn),
     agentLeg: 'uac',
     ...(settings.onRefer ? { onRefer: settings.onRefer } : {}),
+    ...(settings.media ? { media: settings.media } : {}),
   }, log);
 }

@@ -1,4 +1,5 @@
 import type { TelephonyKind } from '../domain/model.js';
+import type { MediaSummary } from '../media/summary.js';
 
 export type Direction = 'inbound' | 'outbound';
 
@@ -27,7 +28,15 @@ export type EndCause =
   | 'cancelled'
   | 'failed'
   | 'edge_restart'
+  | 'media_timeout'
   | 'error';
+
+/** What the media anchor adds when a call ends: the end time of a dead call, the media figures. */
+export interface EndDetail {
+  /** when the call really ended (the last media of a call ended for media timeout); default now */
+  readonly endedAt?: number;
+  readonly media?: MediaSummary;
+}
 
 export interface CallEnd {
   readonly endedAt: number;
@@ -37,6 +46,8 @@ export interface CallEnd {
   /** the final SIP status for unanswered calls */
   readonly status?: number;
   readonly answered: boolean;
+  /** media figures of an anchored call */
+  readonly media?: MediaSummary;
 }
 
 /** A call the pipeline refused (never charged; billing records the attempt). */

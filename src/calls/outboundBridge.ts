@@ -1,4 +1,6 @@
 import type Srf from 'drachtio-srf';
+import type { CallMedia } from '../media/callMedia.js';
+import { carrierLegMode } from '../media/policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { OutboundPlan } from '../pipeline/types.js';
 import type { FailureKind } from './classify.js';
@@ -14,6 +16,8 @@ export interface OutboundBridgeSettings {
   readonly retryAfterS: number;
   /** what to do with a REFER from the agent (transfer); refused when absent */
   readonly onRefer?: ReferHandler;
+  /** the call's anchored media (media.anchor always) */
+  readonly media?: CallMedia;
 }
 
 /** The carrier's Request-URI for a destination: the termination URI's host and port, the E.164 as user. */
@@ -40,6 +44,7 @@ export function carrierFailsOver(failure: FailureKind, context: { earlyMedia: bo
     case 'redis':
     case 'too_large':
     case 'internal':
+    case 'media':
       return false;
     default: {
       const never: never = failure;
@@ -60,6 +65,7 @@ export function carrierAttempts(plan: OutboundPlan): Attempt[] {
       party: 'carrier' as const,
       uri: carrierUri(t.uri, destination.e164, trunk.outbound.transport),
       options: withOffer({ headers: {}, callingNumber: callerNumber.phone_number, calledNumber: destination.e164, ...auth }, plan.offerSdp),
+      legMode: carrierLegMode(trunk.outbound.media_encryption),
     }));
 }
 

@@ -3,6 +3,8 @@ import type { Logger } from '../observability/logger.js';
 import { messageBytes, MessageTooLargeError } from '../domain/messageSize.js';
 import { refusalHeaders } from '../sip/replies.js';
 import { createB2BUA, emitting, type B2BUAOptions, type CancellableRequest } from '../types/drachtio.js';
+import type { CallMedia } from '../media/callMedia.js';
+import type { LegMode } from '../media/policy.js';
 import { classifyError, failureReason, statusForCaller, type CalledParty, type FailureKind } from './classify.js';
 import { attachDialogs, confirmLegs, type ReferHandler } from './dialogs.js';
 import type { CallSession } from './session.js';
@@ -18,6 +20,8 @@ export interface Attempt {
   readonly onlyIfUnreachable?: boolean;
   readonly uri: string;
   readonly options: B2BUAOptions;
+  /** the media policy of the leg this attempt places (used when the media anchor is on) */
+  readonly legMode?: LegMode;
 }
 
 export interface SequentialSettings {
@@ -28,6 +32,8 @@ export interface SequentialSettings {
   /** which leg is the agent: the B leg (uac) inbound, the A leg (uas) outbound */
   readonly agentLeg: 'uas' | 'uac';
   readonly onRefer?: ReferHandler;
+  /** the call's anchored media; absent with media.anchor off (SDP relayed as it comes) */
+  readonly media?: CallMedia;
   /** largest message handed to drachtio-server (sip.max_message_bytes) */
   readonly maxMessageBytes: number;
   /** Retry-After seconds on a 503 the caller gets */
@@ -97,7 +103,16 @@ export async function bridgeSequentially(
     caller.removeAllListeners('cancel');
     caller.on('cancel', onCancel);
     try {
-      const { uas, uac } = await b2bua(req, res, attempt.uri, { ...attempt.options, passFailure: false, proxyRequestHeaders: [], localSdpA: answerForCaller(settings.maxMessageBytes), responseHeaders: provisionalContact(req) as never }, {
+      // the offer this attempt carries: the caller's SDP (the SDP part of a multipart body), or
+      // the anchor's offer for this leg when the media is anchored
+      const offer = typeof attempt.options.localSdpB === 'string' ? attempt.options.localSdpB : undefined;
+      const anchored = await settings.media?.attempt(offer, attempt.legMode ?? 'rtp', settings.agentLeg === 'uac' ? 'agent' : 'carrier');
+      const fitting = answerForCaller(settings.maxMessageBytes);
+      const viaAnchor = anchored?.localSdpA;
+      const localSdpA = viaAnchor
+        ? async (sdp: string, res: { status: number }) => fitting(await viaAnchor(sdp, res as never), res)
+        : fitting;
+      const { uas, uac } = await b2bua(req, res, attempt.uri, { ...attempt.options, ...anchored, localSdpA, passFailure: false, proxyRequestHeaders: [], responseHeaders: provisionalContact(req) as never }, {
         cbRequest: (_err, uacReq) => {
           ringingReq = uacReq;
           timer = setTimeout(() => {
@@ -120,7 +135,7 @@ export async function bridgeSequentially(
       }
       session.answered();
       log.info({ target: attempt.label, uri: attempt.uri }, 'call answered');
-      attachDialogs(uas, uac, session, { agentLeg: settings.agentLeg, maxDurationMs: settings.maxCallDurationMs, maxMessageBytes: settings.maxMessageBytes, ...(settings.onRefer ? { onRefer: settings.onRefer } : {}) }, log);
+      attachDialogs(uas, uac, session, { agentLeg: settings.agentLeg, maxDurationMs: settings.maxCallDurationMs, maxMessageBytes: settings.maxMessageBytes, ...(settings.onRefer ? { onRefer: settings.onRefer } : {}), ...(settings.media ? { media: settings.media } : {}) }, log);
       confirmLegs(uas, uac, session);
       return 'answered';
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { Dialog } from '../types/drachtio.js';
-import type { CallEnd, CallInfo, CallLifecycle, EndCause } from './lifecycle.js';
+import type { CallEnd, CallInfo, CallLifecycle, EndCause, EndDetail } from './lifecycle.js';
 
 export type CallState = 'trying' | 'ringing' | 'answered' | 'ended';
 
@@ -20,6 +20,7 @@ export class CallSession {
   private readonly cleanups: (() => void)[] = [];
   private hangupLegs: (() => Promise<void>) | null = null;
   private bridged: readonly [Dialog, Dialog] | null = null;
+  private endDetail: (() => Promise<EndDetail>) | null = null;
 
   constructor(
     readonly info: CallInfo,
@@ -56,12 +57,24 @@ export class CallSession {
     this.hangupLegs = hangup;
   }
 
-  /** Ends the call from the edge's side (drain timeout, max duration): BYE on both legs. */
-  async terminate(cause: EndCause): Promise<boolean> {
+  /** Where the last word on an ending call comes from (the media anchor's figures), read by finish/terminate. */
+  setEndDetail(provider: () => Promise<EndDetail>): void {
+    this.endDetail = provider;
+  }
+
+  /** Ends the call from the edge's side (drain timeout, max duration, dead media): BYE on both legs. */
+  async terminate(cause: EndCause, detail?: EndDetail): Promise<boolean> {
     const hangup = this.hangupLegs;
-    if (!this.end(cause)) return false;
+    if (!(await this.finish(cause, detail))) return false;
     await hangup?.();
     return true;
+  }
+
+  /** end() after reading the end detail, when there is a provider; resolves like end(). */
+  async finish(cause: EndCause, detail?: EndDetail): Promise<boolean> {
+    if (this.current === 'ended') return false;
+    const provided = this.endDetail ? await this.endDetail().catch(() => ({})) : {};
+    return this.end(cause, undefined, { ...provided, ...detail });
   }
 
   ringing(): void {
@@ -76,16 +89,17 @@ export class CallSession {
   }
 
   /** Ends the call once; later calls are ignored and return false. */
-  end(cause: EndCause, status?: number): boolean {
+  end(cause: EndCause, status?: number, detail: EndDetail = {}): boolean {
     if (!this.move('ended')) return false;
-    const endedAt = this.now();
     const answered = this.answeredAt !== null;
+    const endedAt = answered ? Math.max(this.answeredAt!, Math.min(this.now(), detail.endedAt ?? Infinity)) : this.now();
     const end: CallEnd = {
       endedAt,
       durationMs: answered ? endedAt - this.answeredAt! : 0,
       cause,
       answered,
       ...(status !== undefined ? { status } : {}),
+      ...(detail.media ? { media: detail.media } : {}),
     };
     for (const cleanup of this.cleanups.splice(0)) {
       try {

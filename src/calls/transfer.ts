@@ -1,4 +1,6 @@
 import type Srf from 'drachtio-srf';
+import type { CallMedia, Side } from '../media/callMedia.js';
+import { carrierLegMode } from '../media/policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { evaluateOutbound, type OutboundPipelineDeps } from '../pipeline/outbound.js';
@@ -30,6 +32,8 @@ export interface TransferContext {
   readonly agentId: string;
   readonly callerE164: string;
   readonly log: Logger;
+  /** the call's anchored media, and which side of it the party that stays is on */
+  readonly media?: { readonly call: CallMedia; readonly keep: Side };
 }
 
 const REASONS: Readonly<Record<number, string>> = { 100: 'Trying', 200: 'OK', 403: 'Forbidden', 404: 'Not Found', 480: 'Temporarily Unavailable', 484: 'Address Incomplete', 486: 'Busy Here', 487: 'Request Terminated', 488: 'Not Acceptable Here', 500: 'Server Internal Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 603: 'Decline' };
@@ -94,7 +98,8 @@ export function transferHandler(deps: TransferDeps, ctx: TransferContext): Refer
         let timedOut = false;
         let timer: NodeJS.Timeout | undefined;
         try {
-          const newLeg = await deps.srf.createUAC(attempt.uri, { ...attempt.options, localSdp: otherLeg.remote.sdp } as Srf.CreateUACOptions, {
+          const anchored = ctx.media ? await ctx.media.call.transfer(ctx.media.keep, otherLeg.remote.sdp, carrierLegMode(plan.trunk.outbound.media_encryption), 'carrier') : null;
+          const newLeg = await deps.srf.createUAC(attempt.uri, { ...attempt.options, localSdp: anchored?.offer ?? otherLeg.remote.sdp } as Srf.CreateUACOptions, {
             cbRequest: (_err: unknown, sent: CancellableRequest) => {
               timer = setTimeout(() => {
                 timedOut = true;
@@ -119,8 +124,9 @@ export function transferHandler(deps: TransferDeps, ctx: TransferContext): Refer
           detachDialog(agentLeg);
           detachDialog(otherLeg);
           agentLeg.destroy();
-          await otherLeg.modify(newLeg.remote.sdp).catch((err: unknown) => log.warn({ err }, 're-INVITE of the transferee failed'));
-          attachDialogs(otherLeg, newLeg, transferSession, { agentLeg: 'uac', maxMessageBytes: deps.maxMessageBytes }, log);
+          const sdpForOther = anchored ? await anchored.answered(newLeg.remote.sdp) : newLeg.remote.sdp;
+          await otherLeg.modify(sdpForOther).catch((err: unknown) => log.warn({ err }, 're-INVITE of the transferee failed'));
+          attachDialogs(otherLeg, newLeg, transferSession, { agentLeg: 'uac', maxMessageBytes: deps.maxMessageBytes, ...(ctx.media ? { media: ctx.media.call } : {}) }, log);
           ctx.session.setHangup(() => transferSession.terminate('shutdown').then(() => undefined));
           ctx.session.setLegs(otherLeg, newLeg);
           log.info({ target: plan.destination.e164, via: attempt.uri }, 'transfer completed');

@@ -133,6 +133,31 @@ const sipSchema = z.object({
   hostile_log_lines_per_s: z.coerce.number().int().min(0).max(1000).default(5),
 });
 
+const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port');
+
+/** The media anchor (rtpengine): off relays SDP between the legs as it comes; always anchors every call. */
+const mediaSchema = z
+  .object({
+    anchor: z.enum(['off', 'always']).default('off'),
+    /** rtpengine ng control addresses (UDP host:port); calls spread over the healthy ones */
+    rtpengine: z
+      .preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(hostPort))
+      .default([]),
+    /** bound of one ng command on the call path; past it the instance counts as down */
+    command_timeout_ms: z.coerce.number().int().min(20).max(5000).default(400),
+    /** how often every instance is pinged; a failed ping takes it out of rotation until one succeeds */
+    ping_interval_ms: z.coerce.number().int().min(100).max(60_000).default(2000),
+    /** seconds without RTP in either direction before an answered call is ended (0 = never); trunks may set their own */
+    timeout_s: z.coerce.number().int().min(0).max(3600).default(30),
+    /** the same while a leg holds the call (sendonly / recvonly / inactive) */
+    hold_timeout_s: z.coerce.number().int().min(0).max(86_400).default(1800),
+  })
+  .superRefine((m, ctx) => {
+    if (m.anchor === 'always' && m.rtpengine.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['rtpengine'], message: 'anchor "always" needs at least one rtpengine host:port' });
+    }
+  });
+
 const cacheSchema = z.object({
   /** How long a route stays fresh without a new Redis read (invalidations arrive by pub/sub long before). */
   ttl_s: z.coerce.number().int().min(1).default(300),
@@ -149,6 +174,7 @@ export const configSchema = z.object({
   admin: adminSchema.prefault({} as z.input<typeof adminSchema>),
   sip: sipSchema.prefault({}),
   cache: cacheSchema.prefault({}),
+  media: mediaSchema.prefault({}),
   limits: z
     .object({
       /** Limits of workspaces without their own (PUT /v1/workspaces/{id}/limits); null = unlimited. */

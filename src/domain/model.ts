@@ -7,6 +7,9 @@ export const TRANSPORTS = ['udp', 'tcp', 'tls', 'wss'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 export const MEDIA_ENCRYPTION = ['disabled', 'allowed', 'required'] as const;
 export type MediaEncryption = (typeof MEDIA_ENCRYPTION)[number];
+/** SRTP on the agent's leg when the media anchor is on: none, SDES keys in the SDP, or DTLS-SRTP. */
+export const AGENT_MEDIA_ENCRYPTION = ['disabled', 'sdes', 'dtls'] as const;
+export type AgentMediaEncryption = (typeof AGENT_MEDIA_ENCRYPTION)[number];
 export const TELEPHONY_KINDS = ['managed', 'imported', 'byoc', 'personal'] as const;
 export type TelephonyKind = (typeof TELEPHONY_KINDS)[number];
 export const NUMBER_STATUSES = ['provisioning', 'active', 'suspended', 'released'] as const;
@@ -74,6 +77,8 @@ export const trunkSchema = z.strictObject({
   outbound: trunkOutboundSchema.prefault({}),
   limits: limitsSchema.prefault({}),
   max_call_duration_s: z.number().int().min(1).nullable().default(null),
+  /** seconds without RTP before an anchored call is ended; null = media.timeout_s */
+  media_timeout_s: z.number().int().min(1).max(3600).nullable().default(null),
 });
 export type Trunk = z.infer<typeof trunkSchema>;
 
@@ -82,6 +87,8 @@ export const agentSchema = z.strictObject({
   workspace_id: workspaceIdSchema,
   name: z.string().min(1).max(200),
   sip_uri: sipUriSchema,
+  /** media encryption on the agent's leg when the media anchor is on (ignored with media.anchor off) */
+  media_encryption: z.enum(AGENT_MEDIA_ENCRYPTION).default('disabled'),
 });
 export type Agent = z.infer<typeof agentSchema>;
 

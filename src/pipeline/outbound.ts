@@ -21,6 +21,12 @@ export interface OutboundPipelineDeps {
   readonly defaultOutboundTrunkId: string | undefined;
   /** RFC 3261 request checks (absent = no option tag supported) */
   readonly protocol?: ProtocolPolicy;
+  /**
+   * media.anchor always: the anchor gives the carrier leg the trunk's media encryption whatever
+   * the agent offers (the agent's offer is held to the agent's own policy at the bridge), so the
+   * trunk's policy is not checked against the agent's offer here.
+   */
+  readonly mediaAnchored?: boolean;
 }
 
 export interface OutboundTarget {
@@ -70,7 +76,8 @@ export async function evaluateOutbound(
   const policy = checkDestinationPolicy(destination.value, trunk.value, workspaceCountries);
   if (policy.kind !== 'continue') return refused('country', policy, trunk.value);
 
-  const media = checkMediaOf(req, trunk.value.outbound.media_encryption, trunk.value.id);
+  // anchored: the SDP is still read here (a multipart body's SDP part) but its encryption is the anchor's to set
+  const media = checkMediaOf(req, deps.mediaAnchored ? 'allowed' : trunk.value.outbound.media_encryption, trunk.value.id);
   if (media.kind !== 'continue') return refused('media', media, trunk.value);
 
   let lease = null;

@@ -60,7 +60,9 @@ export type RejectReason =
   | 'unsupported_uri_scheme'
   | 'message_unparseable'
   // digest brute force: a source over the failed-auth limit is dropped for a cool-off
-  | 'auth_blocked';
+  | 'auth_blocked'
+  | 'media_unavailable'
+  | 'media_encryption_mismatch';
 
 export interface RejectSpec {
   readonly status: number;
@@ -179,6 +181,10 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
     case 'auth_blocked':
       // always a drop; the status is what it would be if an operator turned drops into answers
       return { status: 403, phrase: 'Forbidden' };
+    case 'media_unavailable':
+      return { status: 503, phrase: 'Service Unavailable', retryAfter: true };
+    case 'media_encryption_mismatch':
+      return { status: 488, phrase: 'Not Acceptable Here', warning: { code: 305, text: "Media encryption does not match this leg's policy" } };
     default: {
       const never: never = reason;
       throw new Error(`unmapped reject reason ${String(never)}`);
@@ -196,4 +202,5 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'agent_answer_too_large', 'agent_unreachable', 'agent_timeout', 'agent_busy', 'agent_rejected', 'agent_unavailable',
   'voicemail_failed', 'carrier_unreachable', 'carrier_timeout', 'carrier_busy', 'carrier_rejected', 'carrier_unavailable',
   'edge_error', 'method_not_allowed', 'too_many_hops', 'bad_extension', 'unsupported_uri_scheme', 'message_unparseable', 'auth_blocked',
+  'media_unavailable', 'media_encryption_mismatch',
 ];

@@ -17,6 +17,8 @@ import { evaluateOutbound, type OutboundPipelineDeps } from '../pipeline/outboun
 import { rejectSpec } from '../pipeline/reasons.js';
 import { reject, type Refusal, type SipRequestView } from '../pipeline/types.js';
 import type { Lease } from '../limits/limiter.js';
+import type { CallMedia, LegRole, MediaService } from '../media/index.js';
+import { agentLegMode, carrierLegMode, type LegMode } from '../media/policy.js';
 import { viewOf } from './requestView.js';
 import { sendRefusal } from './replies.js';
 
@@ -40,9 +42,18 @@ export interface InviteHandlerDeps {
   readonly logBudget?: LogBudget;
   /** true while the edge drains for shutdown: new calls get 503 */
   readonly draining: () => boolean;
+  /** the media anchor; absent with media.anchor off */
+  readonly media?: MediaService;
 }
 
-type Accepted = { info: CallInfo; lease: Lease | null; bridge: (session: CallSession, log: Logger) => Promise<BridgeOutcome> };
+type Accepted = {
+  info: CallInfo;
+  lease: Lease | null;
+  trunk: TrunkRecord;
+  /** the caller's leg as the media anchor sees it */
+  caller: { mode: LegMode; role: LegRole };
+  bridge: (session: CallSession, log: Logger, media: CallMedia | null) => Promise<BridgeOutcome>;
+};
 
 /**
  * The drachtio adapter for every new INVITE: agent infrastructure sources are outbound calls,
@@ -85,11 +96,14 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
       const { plan } = outcome;
       return {
         lease: outcome.lease,
+        trunk: plan.trunk,
+        caller: { mode: agentLegMode(plan.agent.media_encryption), role: 'agent' },
         info: callInfo(view, 'outbound', plan.callerNumber.workspace_id, plan.trunk, plan.callerNumber.id, plan.callerNumber.telephony, plan.agent.id, plan.callerNumber.phone_number, plan.destination.e164),
-        bridge: (session, callLog) =>
+        bridge: (session, callLog, media) =>
           bridgeOutbound(deps.srf, req, res, plan, session, {
             ...deps.outboundBridge(plan.trunk.max_call_duration_s),
-            onRefer: transferHandler(deps.transfer, { session, agentId: plan.agent.id, callerE164: plan.callerNumber.phone_number, log: callLog }),
+            ...(media ? { media } : {}),
+            onRefer: transferHandler(deps.transfer, { session, agentId: plan.agent.id, callerE164: plan.callerNumber.phone_number, log: callLog, ...(media ? { media: { call: media, keep: 'b' as const } } : {}) }),
           }, callLog),
       };
     }
@@ -101,12 +115,15 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
     const { plan } = outcome;
     return {
       lease: outcome.lease,
+      trunk: plan.trunk,
+      caller: { mode: carrierLegMode(plan.trunk.inbound.media_encryption), role: 'carrier' },
       info: callInfo(view, 'inbound', plan.number.workspace_id, plan.trunk, plan.number.id, plan.number.telephony, plan.targets[0]?.agent.id ?? null, plan.caller.e164 ?? plan.caller.raw, plan.did.e164),
-      bridge: (session, callLog) =>
+      bridge: (session, callLog, media) =>
         bridgeInbound(deps.srf, req, res, plan, session, {
           ...deps.inboundBridge(plan.trunk.max_call_duration_s),
+          ...(media ? { media } : {}),
           // a transfer shows the called number as caller ID: a number of the agent's workspace
-          onRefer: transferHandler(deps.transfer, { session, agentId: plan.targets[0]!.agent.id, callerE164: plan.number.phone_number, log: callLog }),
+          onRefer: transferHandler(deps.transfer, { session, agentId: plan.targets[0]!.agent.id, callerE164: plan.number.phone_number, log: callLog, ...(media ? { media: { call: media, keep: 'a' as const } } : {}) }),
         }, callLog),
     };
   };
@@ -116,14 +133,23 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
     const accepted = await decide();
     if (!accepted) return;
     const { info, lease } = accepted;
+    const callLog = deps.logger.child({ ...callFields, trunkId: info.trunkId, workspaceId: info.workspaceId, numberId: info.numberId });
+    const media = deps.media ? deps.media.open(info.callId, accepted.caller, accepted.trunk.media_timeout_s, callLog) : null;
+    if (deps.media && !media) {
+      lease?.release();
+      return refuse(reject('media_unavailable', 'no rtpengine instance is healthy'), 'media', accepted.trunk);
+    }
     const session = new CallSession(info, deps.lifecycle);
     if (lease) session.onEnd(() => lease.release());
+    if (media) {
+      session.onEnd(() => media.release());
+      session.setEndDetail(() => media.finish());
+    }
     deps.activeCalls.track(session);
     deps.answers.expect(session);
     deps.metrics.activeCalls.inc({ direction });
     session.onEnd(() => deps.metrics.activeCalls.dec({ direction }));
-    const callLog = deps.logger.child({ ...callFields, trunkId: info.trunkId, workspaceId: info.workspaceId, numberId: info.numberId });
-    const result = await accepted.bridge(session, callLog);
+    const result = await accepted.bridge(session, callLog, media);
     observeSetup();
     deps.metrics.invites.inc({ direction, outcome: result });
   };

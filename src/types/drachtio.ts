@@ -23,7 +23,8 @@ export interface CancellableRequest extends SrfRequest {
 }
 
 export interface B2BUAOptions extends Srf.CreateB2BUAOptions {
-  localSdpB?: string;
+  /** the B leg's offer; a function is called with the A leg's ACK SDP in a late-offer (3pcc) call */
+  localSdpB?: string | ((ackSdp: string) => Promise<string>);
   /** user part of the B leg's From (drachtio builds the header) */
   callingNumber?: string;
   /** user part of the B leg's To */

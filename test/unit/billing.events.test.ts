@@ -51,7 +51,7 @@ describe('billing event builders', () => {
       expect(billingEventSchema.parse(e)).toEqual(e);
       expect(e.idempotency_key).toBe(`${e.call_id}:${e.type}`);
       expect(e.event_id).toBe(e.idempotency_key);
-      expect(e.schema_version).toBe(1);
+      expect(e.schema_version).toBe(2);
     }
   });
 
@@ -100,7 +100,7 @@ describe('billingEventSchema', () => {
   it.each<[string, Record<string, unknown>, string]>([
     ['a foreign idempotency key', { idempotency_key: 'other:call.ended' }, 'idempotency_key'],
     ['event_id unlike the key', { event_id: 'x' }, 'event_id'],
-    ['another schema version', { schema_version: 2 }, 'schema_version'],
+    ['another schema version', { schema_version: 1 }, 'schema_version'],
     ['an unknown end cause', { end_cause: 'meteor' }, 'end_cause'],
     ['fractional seconds', { billable_s: 60.5 }, 'billable_s'],
     ['less than the plan minimum', { billable_s: 3 }, 'billable_s'],

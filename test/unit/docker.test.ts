@@ -48,8 +48,9 @@ function envOf(service: Obj): Record<string, string> {
 
 /** Compose interpolation as far as this file uses it: ${VAR}, ${VAR:-default}, ${VAR:?error}. */
 function interpolate(value: string, vars: Record<string, string>): string {
-  return value.replace(/\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}/g, (_m, name: string, op: string | undefined, arg: string | undefined) => {
+  return value.replace(/\$\{([A-Z0-9_]+)(?:(:-|:\?|:\+)([^}]*))?\}/g, (_m, name: string, op: string | undefined, arg: string | undefined) => {
     const v = vars[name];
+    if (op === ':+') return v !== undefined && v !== '' ? (arg ?? '') : '';
     if (v !== undefined && v !== '') return v;
     if (op === ':-') return arg ?? '';
     if (op === ':?') throw new Error(`required variable ${name} is not set: ${arg}`);
@@ -67,22 +68,24 @@ interface PortMapping {
 /** Both compose port syntaxes: "[ip:]published:target[/proto]" and the long form. */
 function portsOf(service: Obj): PortMapping[] {
   const list = (service.ports ?? []) as unknown[];
-  return list.map((p) => {
+  return list.flatMap((p): PortMapping[] => {
     if (typeof p === 'string' || typeof p === 'number') {
       const [spec, protocol = 'tcp'] = String(p).split('/');
       const parts = spec!.split(':');
-      const target = Number(parts.pop());
+      const targets = parts.pop()!;
       const published = parts.pop();
       const hostIp = parts.length > 0 ? parts.join(':') : undefined;
-      return { hostIp, published, target, protocol };
+      // a range "A-B:A-B" maps each port to itself
+      const [from, to = from] = targets.split('-').map(Number) as [number, number?];
+      return Array.from({ length: to! - from + 1 }, (_, i) => ({ hostIp, published: published?.includes('-') ? String(Number(published.split('-')[0]) + i) : published, target: from + i, protocol }));
     }
     const o = obj(p);
-    return {
+    return [{
       hostIp: o.host_ip === undefined ? undefined : String(o.host_ip),
       published: o.published === undefined ? undefined : String(o.published),
       target: Number(o.target),
       protocol: String(o.protocol ?? 'tcp'),
-    };
+    }];
   });
 }
 
@@ -110,8 +113,28 @@ const SHELL = { ADMIN_TOKEN: 'compose-test-admin-token-0123', DRACHTIO_SECRET: '
 const appEnv = Object.fromEntries(Object.entries(envOf(app)).map(([k, v]) => [k, interpolate(v, SHELL)]));
 
 describe('docker/compose.yaml', () => {
-  it('has exactly drachtio, redis and app', () => {
-    expect(Object.keys(services).sort()).toEqual(['app', 'drachtio', 'redis']);
+  it('has exactly drachtio, redis, rtpengine and app', () => {
+    expect(Object.keys(services).sort()).toEqual(['app', 'drachtio', 'redis', 'rtpengine']);
+  });
+
+  it('anchors media through the rtpengine service: ng on the compose network, its RTP range published as configured', () => {
+    const rtpengine = obj(services.rtpengine);
+    const args = (rtpengine.command as string[]).map((a) => interpolate(a, {}));
+    const arg = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+    expect(appEnv.MEDIA_ANCHOR).toBe('always');
+    expect(appEnv.RTPENGINE).toBe(`rtpengine:${arg('listen-ng')!.split(':')[1]}`);
+    const min = Number(arg('port-min'));
+    const max = Number(arg('port-max'));
+    const published = portsOf(rtpengine);
+    expect(published.every((p) => p.protocol === 'udp')).toBe(true);
+    expect(published.map((p) => p.target)).toEqual(Array.from({ length: max - min + 1 }, (_, i) => min + i));
+    expect(published.map((p) => p.target)).not.toContain(Number(arg('listen-ng')!.split(':')[1]));
+    expect(interpolate(rtpengine.command instanceof Array ? (rtpengine.command as string[])[0]! : '', { RTPENGINE_ADVERTISE: '203.0.113.7' })).toBe('--interface=eth0!203.0.113.7');
+    expect(arg('interface')).toBe('eth0');
+    const config = loadConfig({ ...appEnv, SIP_EDGE_CONFIG: join(ROOT, 'config/sip-edge.yaml') });
+    expect(config.media).toMatchObject({ anchor: 'always', rtpengine: ['rtpengine:22222'] });
+    expect(Number(arg('timeout'))).toBeGreaterThan(config.media.timeout_s);
+    expect(Number(arg('silent-timeout'))).toBeGreaterThan(config.media.hold_timeout_s);
   });
 
   it('starts the app after a healthy Redis and a started drachtio', () => {

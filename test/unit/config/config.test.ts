@@ -127,3 +127,24 @@ describe('loadConfig', () => {
     expect(problems(() => loadConfig({ SIP_EDGE_CONFIG: path })).join('\n')).toContain(path);
   });
 });
+
+describe('media anchor configuration', () => {
+  const base = { admin: { token: 'x'.repeat(16) } };
+
+  it('is off by default', () => {
+    expect(parseConfig(base).media).toMatchObject({ anchor: 'off', rtpengine: [], timeout_s: 30, hold_timeout_s: 1800 });
+  });
+
+  it('refuses anchor "always" without an rtpengine, naming the key', () => {
+    expect(() => parseConfig({ ...base, media: { anchor: 'always' } })).toThrow(/media\.rtpengine: anchor "always" needs at least one/);
+  });
+
+  it('takes RTPENGINE as a comma-separated list of host:port', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'media-config-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'admin:\n  token: "0123456789abcdef"\n');
+    const config = loadConfig({ SIP_EDGE_CONFIG: file, MEDIA_ANCHOR: 'always', RTPENGINE: '10.0.0.5:22222, rtp-b:2223' });
+    expect(config.media).toMatchObject({ anchor: 'always', rtpengine: ['10.0.0.5:22222', 'rtp-b:2223'] });
+    expect(() => loadConfig({ SIP_EDGE_CONFIG: file, MEDIA_ANCHOR: 'always', RTPENGINE: 'no-port' })).toThrow(/media\.rtpengine/);
+  });
+});

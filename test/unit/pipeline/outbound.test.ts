@@ -97,6 +97,11 @@ describe('evaluateOutbound', () => {
     expect(outcome.kind).toBe('accept');
   });
 
+  it('leaves the carrier leg\'s encryption to the media anchor: an RTP agent may call through an SRTP-only trunk when anchored', async () => {
+    const outcome = await evaluateOutbound(call('+442071234567', '+15550100008'), deps({ mediaAnchored: true }));
+    expect(outcome.kind).toBe('accept');
+  });
+
   it('answers route_unavailable when the workspace settings cannot be read', async () => {
     const failing = deps({ workspaces: { allowedCountries: async () => Promise.reject(new Error('redis down')) } });
     expect(await evaluateOutbound(call('+442071234567', '+15550100001'), failing)).toMatchObject({ kind: 'reject', reason: 'route_unavailable' });

@@ -17,6 +17,7 @@ const EVERY_REASON: Record<RejectReason, true> = {
   carrier_timeout: true, carrier_busy: true, carrier_rejected: true, carrier_unavailable: true, edge_error: true,
   method_not_allowed: true, too_many_hops: true, bad_extension: true, unsupported_uri_scheme: true,
   message_unparseable: true, auth_blocked: true,
+  media_unavailable: true, media_encryption_mismatch: true,
 };
 
 describe('REJECT_REASONS', () => {
@@ -46,6 +47,8 @@ describe('rejectSpec per BRIEF', () => {
     ['auth_required', 407],
     ['contact_invalid', 400],
     ['message_too_large', 513],
+    ['media_unavailable', 503],
+    ['media_encryption_mismatch', 488],
     ['number_not_found', 404],
     ['number_released', 404],
     ['number_outbound_only', 404],
@@ -76,7 +79,7 @@ describe('rejectSpec per BRIEF', () => {
     expect(rejectSpec('number_suspended').phrase).toMatch(/suspended/i);
   });
 
-  it.each<RejectReason>(['srtp_required', 'srtp_not_allowed'])('%s carries a Warning with code 305 or 399', (reason) => {
+  it.each<RejectReason>(['srtp_required', 'srtp_not_allowed', 'media_encryption_mismatch'])('%s carries a Warning with code 305 or 399', (reason) => {
     const warning = rejectSpec(reason).warning;
     expect([305, 399]).toContain(warning?.code);
     expect(warning?.text.trim()).not.toBe('');
