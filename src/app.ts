@@ -74,6 +74,7 @@ export function inboundPipelineDeps(sip: Config['sip'], store: RouteStore, limit
     limiter,
     flood: new SourceFloodGuard(sip.unknown_source_rate_per_s),
     maxMessageBytes: sip.max_message_bytes,
+    minSessionExpiresS: sip.session_timer.min_se_s,
     authGuard,
     protocol: protocolPolicy(sip.supported_option_tags),
   };
@@ -187,12 +188,14 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
           maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
           maxMessageBytes: config.sip.max_message_bytes,
           retryAfterS: config.sip.retry_after_s,
+          sessionTimer: { intervalS: config.sip.session_timer.interval_s, minSeS: config.sip.session_timer.min_se_s },
         }),
         outboundBridge: (trunkMaxS) => ({
           ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000,
           maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
           maxMessageBytes: config.sip.max_message_bytes,
           retryAfterS: config.sip.retry_after_s,
+          sessionTimer: { intervalS: config.sip.session_timer.interval_s, minSeS: config.sip.session_timer.min_se_s },
         }),
       },
       req,

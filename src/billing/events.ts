@@ -36,6 +36,7 @@ export const END_CAUSES = [
   'failed',
   'edge_restart',
   'media_timeout',
+  'session_timer',
   'error',
 ] as const satisfies readonly EndCause[];
 // The other direction: every EndCause of the lifecycle is listed above.

@@ -7,6 +7,9 @@ import { refusalHeaders } from '../sip/replies.js';
 import { dialogConnected, releaseRequests } from '../types/drachtio.js';
 import { relayedHeaders, type RelayDirection } from './headerPolicy.js';
 import type { CallSession } from './session.js';
+import type { EndCause } from './lifecycle.js';
+import { endedBySessionTimer } from '../domain/sessionTimer.js';
+import { reofferLocally } from './reoffer.js';
 
 /** Methods relayed as-is from one leg to the other inside an established call. */
 const RELAYED = ['info', 'notify', 'message', 'options'] as const;
@@ -64,6 +67,12 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
   };
   const { media } = options;
   media?.bridged((lastMediaAt) => void session.terminate('media_timeout', { endedAt: lastMediaAt }));
+  // the last proof of life of each leg (a request from it, or its answer to one of ours): a leg
+  // that ends for want of a session refresh is billed up to here, not up to drachtio's BYE
+  const alive = new Map<Srf.Dialog, number>([[uas, Date.now()], [uac, Date.now()]]);
+  const seen = (leg: Srf.Dialog): void => void alive.set(leg, Date.now());
+  // what each leg last offered or answered (drachtio-srf overwrites remote.sdp with an empty re-INVITE body)
+  const remote = new Map<Srf.Dialog, { sdp: string | undefined }>([[uas, { sdp: uas.remote.sdp }], [uac, { sdp: uac.remote.sdp }]]);
   for (const [leg, other, cause] of legs) {
     // what crosses to `other` is what the dialog header policy allows, requests and answers alike
     const toward: RelayDirection = other === agent ? 'to_agent' : 'to_carrier';
@@ -74,15 +83,23 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
       if (fits(headers, answer.body, max)) res.send(answer.status, { headers, body: answer.body });
       else res.send(500, { headers: refusalHeaders('agent_answer_too_large', 0) });
     };
-    leg.on('destroy', () => {
+    leg.on('destroy', (_req: Srf.SrfRequest, reason?: string) => {
+      // drachtio-server ended this leg for want of a session refresh: billed to its last proof of life
+      const expired = endedBySessionTimer(reason);
+      const why: EndCause = expired ? 'session_timer' : cause;
+      const detail = expired ? { endedAt: alive.get(leg) ?? Date.now() } : {};
+      if (expired) log.info({ leg: leg === uas ? 'caller' : 'callee', lastAliveAt: detail.endedAt }, 'session timer expired');
       // the other leg goes too, also when something else ended the call first;
       // anchored: the media figures are read before the call ends
-      if (media) void session.finish(cause).then(() => destroyQuietly(other));
+      if (media) void session.finish(why, detail).then(() => destroyQuietly(other));
       else {
-        session.end(cause);
+        session.end(why, undefined, detail);
         destroyQuietly(other);
       }
     });
+    // a refresh (same session version): drachtio-srf answers it with the current SDP by itself
+    leg.on('refresh', () => seen(leg));
+    for (const event of ['modify', 'update', 'info', 'notify', 'message', 'options', 'refer']) leg.on(event as 'info', () => seen(leg));
     const relayUpdate = (req: Srf.SrfRequest, res: Srf.SrfResponse): void => {
       const headers = relayHeaders(req);
       if (tooLarge(headers, req.body, res)) return;
@@ -98,7 +115,9 @@ export function attachDialogs(uas: Srf.Dialog, uac: Srf.Dialog, session: CallSes
         req.body ? anchoredUpdate(media, side, other, relayHeaders, log)(req, res) : relayUpdate(req, res));
     }
     if (!media) leg.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+      if (!req.body) return reofferLocally(leg, other, res, remote.get(leg)!, log);
       if (tooLarge(undefined, req.body, res)) return;
+      remote.get(leg)!.sdp = req.body;
       other
         .modify(req.body)
         .then((sdp: string) => {

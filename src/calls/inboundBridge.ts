@@ -3,6 +3,7 @@ import type { CallMedia } from '../media/callMedia.js';
 import { agentLegMode } from '../media/policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { InboundPlan } from '../pipeline/types.js';
+import type { SessionTimerSettings } from '../domain/sessionTimer.js';
 import { bySize } from './agentTransport.js';
 import { failsOver } from './classify.js';
 import { withOffer } from './offer.js';
@@ -19,6 +20,7 @@ export interface BridgeSettings {
   readonly maxCallDurationMs: number;
   readonly maxMessageBytes: number;
   readonly retryAfterS: number;
+  readonly sessionTimer?: SessionTimerSettings;
   /** what to do with a REFER from the agent (transfer); refused when absent */
   readonly onRefer?: ReferHandler;
   /** the call's anchored media (media.anchor always) */
@@ -91,6 +93,7 @@ export function bridgeInbound(
     maxCallDurationMs: settings.maxCallDurationMs,
     maxMessageBytes: settings.maxMessageBytes,
     retryAfterS: settings.retryAfterS,
+    ...(settings.sessionTimer ? { sessionTimer: settings.sessionTimer } : {}),
     failsOver: (failure) => failsOver(failure, settings.failoverOn),
     agentLeg: 'uac',
     ...(settings.onRefer ? { onRefer: settings.onRefer } : {}),

@@ -29,6 +29,8 @@ export type EndCause =
   | 'failed'
   | 'edge_restart'
   | 'media_timeout'
+  /** a leg's session timer (RFC 4028) ran out: no refresh came, or a refresh failed */
+  | 'session_timer'
   | 'error';
 
 /** What the media anchor adds when a call ends: the end time of a dead call, the media figures. */

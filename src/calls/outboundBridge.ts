@@ -1,3 +1,4 @@
+import type { SessionTimerSettings } from '../domain/sessionTimer.js';
 import type Srf from 'drachtio-srf';
 import type { CallMedia } from '../media/callMedia.js';
 import { carrierLegMode } from '../media/policy.js';
@@ -14,6 +15,7 @@ export interface OutboundBridgeSettings {
   readonly maxCallDurationMs: number;
   readonly maxMessageBytes: number;
   readonly retryAfterS: number;
+  readonly sessionTimer?: SessionTimerSettings;
   /** what to do with a REFER from the agent (transfer); refused when absent */
   readonly onRefer?: ReferHandler;
   /** the call's anchored media (media.anchor always) */

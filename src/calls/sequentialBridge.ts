@@ -7,6 +7,8 @@ import type { CallMedia } from '../media/callMedia.js';
 import type { LegMode } from '../media/policy.js';
 import { classifyError, failureReason, statusForCaller, type CalledParty, type FailureKind } from './classify.js';
 import { attachDialogs, confirmLegs, type ReferHandler } from './dialogs.js';
+import { timerHeadersForCallee, type SessionTimerSettings } from '../domain/sessionTimer.js';
+import { callerTimerResponse } from './sessionTimers.js';
 import type { CallSession } from './session.js';
 
 export type BridgeOutcome = 'answered' | 'failed' | 'cancelled';
@@ -38,6 +40,8 @@ export interface SequentialSettings {
   readonly maxMessageBytes: number;
   /** Retry-After seconds on a 503 the caller gets */
   readonly retryAfterS: number;
+  /** session timers on both legs (RFC 4028); absent: none asked for or granted */
+  readonly sessionTimer?: SessionTimerSettings;
 }
 
 /**
@@ -112,7 +116,11 @@ export async function bridgeSequentially(
       const localSdpA = viaAnchor
         ? async (sdp: string, res: { status: number }) => fitting(await viaAnchor(sdp, res as never), res)
         : fitting;
-      const { uas, uac } = await b2bua(req, res, attempt.uri, { ...attempt.options, ...anchored, localSdpA, passFailure: false, proxyRequestHeaders: [], responseHeaders: provisionalContact(req) as never }, {
+      const contact = provisionalContact(req);
+      const timers = settings.sessionTimer ? callerTimerResponse(req, settings.sessionTimer) : () => ({});
+      const headers = { ...attempt.options.headers, ...(settings.sessionTimer ? timerHeadersForCallee(settings.sessionTimer) : {}) };
+      const responseHeaders = (uacRes: { status: number }): Record<string, string> => ({ ...contact(uacRes), ...timers(uacRes) });
+      const { uas, uac } = await b2bua(req, res, attempt.uri, { ...attempt.options, headers, ...anchored, localSdpA, passFailure: false, proxyRequestHeaders: [], responseHeaders: responseHeaders as never }, {
         cbRequest: (_err, uacReq) => {
           ringingReq = uacReq;
           timer = setTimeout(() => {

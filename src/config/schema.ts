@@ -109,6 +109,14 @@ const sipSchema = z.object({
    * one; an INVITE or in-dialog request that would not fit is refused with 513 instead.
    */
   max_message_bytes: z.coerce.number().int().min(2000).max(11_500).default(10_000),
+  /** Session timers (RFC 4028) on both legs: the interval the edge asks for, the smallest it accepts (422 below). */
+  session_timer: z
+    .object({
+      interval_s: z.coerce.number().int().min(90).max(86_400).default(1800),
+      min_se_s: z.coerce.number().int().min(90).max(86_400).default(90),
+    })
+    .prefault({})
+    .refine((t) => t.interval_s >= t.min_se_s, { message: 'interval_s must be >= min_se_s', path: ['interval_s'] }),
   /** How often the safety net looks for calls whose dialogs are gone (they are closed with their true duration). */
   reap_interval_s: z.coerce.number().min(0.1).max(60).default(2),
   /** A call not answered after this long is closed by the safety net (no failover path takes longer). */

@@ -29,6 +29,8 @@ export interface InboundPipelineDeps {
   readonly flood?: SourceFloodGuard;
   /** largest message the edge hands drachtio-server (sip.max_message_bytes) */
   readonly maxMessageBytes: number;
+  /** smallest Session-Expires accepted (sip.session_timer.min_se_s; 90 when absent) */
+  readonly minSessionExpiresS?: number;
   /** counts failed digest attempts; drops sources in their cool-off (absent = no such limit) */
   readonly authGuard?: AuthFailureGuard;
   /** RFC 3261 request checks (absent = no option tag supported) */
@@ -69,7 +71,7 @@ export async function evaluateInbound(req: SipRequestView, deps: InboundPipeline
     if (auth.kind !== 'continue') return refused('auth', auth, trunk);
   }
 
-  const shape = checkInviteShape(req, deps.maxMessageBytes);
+  const shape = checkInviteShape(req, deps.maxMessageBytes, deps.minSessionExpiresS);
   if (shape.kind !== 'continue') return refused('shape', shape, trunk);
   const protocol = checkProtocol(req, deps.protocol ?? DEFAULT_PROTOCOL_POLICY, { forwards: true });
   if (protocol.kind !== 'continue') return refused('protocol', protocol, trunk);

@@ -61,6 +61,7 @@ export type RejectReason =
   | 'message_unparseable'
   // digest brute force: a source over the failed-auth limit is dropped for a cool-off
   | 'auth_blocked'
+  | 'session_interval_too_small'
   | 'media_unavailable'
   | 'media_encryption_mismatch';
 
@@ -181,6 +182,8 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
     case 'auth_blocked':
       // always a drop; the status is what it would be if an operator turned drops into answers
       return { status: 403, phrase: 'Forbidden' };
+    case 'session_interval_too_small':
+      return { status: 422, phrase: 'Session Interval Too Small' };
     case 'media_unavailable':
       return { status: 503, phrase: 'Service Unavailable', retryAfter: true };
     case 'media_encryption_mismatch':
@@ -202,5 +205,5 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'agent_answer_too_large', 'agent_unreachable', 'agent_timeout', 'agent_busy', 'agent_rejected', 'agent_unavailable',
   'voicemail_failed', 'carrier_unreachable', 'carrier_timeout', 'carrier_busy', 'carrier_rejected', 'carrier_unavailable',
   'edge_error', 'method_not_allowed', 'too_many_hops', 'bad_extension', 'unsupported_uri_scheme', 'message_unparseable', 'auth_blocked',
-  'media_unavailable', 'media_encryption_mismatch',
+  'media_unavailable', 'media_encryption_mismatch', 'session_interval_too_small',
 ];

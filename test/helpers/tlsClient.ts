@@ -137,6 +137,10 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
   const waiting: Array<(p: Parsed) => boolean> = [];
   const inbox: Parsed[] = [];
   const requestsReceived: SipResponse[] = [];
+  /** resolves when the server ends the call itself (a BYE to us) */
+  let byeFromServer: () => void = () => undefined;
+  const serverHungUp = new Promise<void>((resolve) => (byeFromServer = resolve));
+  let hungUpByServer = false;
   let closed: Error | null = null;
 
   const write = (text: string | Buffer): Promise<void> =>
@@ -175,6 +179,10 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
       for (const parsed of parser.push(chunk)) {
         if (!parsed.firstLine.startsWith('SIP/2.0')) {
           requestsReceived.push({ status: 0, reason: parsed.firstLine, headers: parsed.headers, body: parsed.body, raw: parsed.raw });
+          if (parsed.firstLine.startsWith('BYE ')) {
+            hungUpByServer = true;
+            byeFromServer();
+          }
           const h = parsed.headers;
           void write(
             ['SIP/2.0 200 OK', ...(h.via ?? []).map((v) => `Via: ${v}`), `From: ${h.from?.[0] ?? ''}`, `To: ${h.to?.[0] ?? ''}`,
@@ -285,7 +293,13 @@ export async function sendTlsInvite(options: SendInviteOptions): Promise<SendInv
         await write(inDialog(request.method, ++cseq, request.body, request.contentType, request.headers));
         midCallResponses.push(await nextResponse(request.method));
       }
-      if (options.holdMs) await new Promise((resolve) => setTimeout(resolve, Math.min(options.holdMs ?? 0, Math.max(0, deadline - Date.now()))));
+      if (options.holdMs) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([serverHungUp, new Promise((resolve) => (timer = setTimeout(resolve, Math.min(options.holdMs ?? 0, Math.max(0, deadline - Date.now())))))]);
+        clearTimeout(timer);
+      }
+      // a call the server already ended gets no BYE from us
+      if (hungUpByServer) return { ...final, responses, callId, midCallResponses, requestsReceived, ...(tlsProtocol ? { tlsProtocol } : {}) };
       await write(inDialog('BYE', ++cseq));
     }
     const byeResponse = await nextResponse('BYE');

@@ -1,5 +1,6 @@
 import { EDGE_HEADERS_ALLOWANCE_BYTES, headerBytes, messageBytes } from '../../domain/messageSize.js';
 import { sdpOfBody } from '../../domain/body.js';
+import { requestedTimer } from '../../domain/sessionTimer.js';
 import { proceed, reject, type Decision, type SipRequestView } from '../types.js';
 
 /** Headers of the caller's INVITE that may be copied to the other leg (trusted identity). */
@@ -10,7 +11,9 @@ const FORWARDABLE = ['P-Asserted-Identity', 'Identity'] as const;
  * RFC 3261 8.1.1.8; without it the caller's leg could never be ended), and the INVITE the edge
  * would send on fits in what drachtio-server takes from the app (see domain/messageSize.ts).
  */
-export function checkInviteShape(req: SipRequestView, maxMessageBytes: number): Decision<null> {
+export function checkInviteShape(req: SipRequestView, maxMessageBytes: number, minSeS = 90): Decision<null> {
+  const interval = checkSessionInterval(req, minSeS);
+  if (interval.kind !== 'continue') return interval;
   const contact = req.header('Contact');
   if (!contact || !/<?\s*sips?:[^\s>]+/i.test(contact) || /^\s*\*\s*$/.test(contact)) {
     return reject('contact_invalid', contact ? 'Contact is not a SIP URI' : 'INVITE without Contact');
@@ -28,3 +31,13 @@ export function checkInviteShape(req: SipRequestView, maxMessageBytes: number): 
   }
   return proceed(null);
 }
+
+/** RFC 4028 5: a Session-Expires below the edge's Min-SE gets 422 with the edge's Min-SE. */
+function checkSessionInterval(req: SipRequestView, minSeS: number): Decision<null> {
+  const asked = requestedTimer((name) => req.header(name));
+  if (asked.intervalS !== null && asked.intervalS < minSeS) {
+    return reject('session_interval_too_small', `Session-Expires ${asked.intervalS} below Min-SE ${minSeS}`, { 'Min-SE': String(minSeS) });
+  }
+  return proceed(null);
+}
+
