@@ -21,6 +21,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   SIP_NONCE_SECRET: 'sip.nonce_secret',
   BILLING_STREAM: 'billing.stream',
   BILLING_SPOOL_DIR: 'billing.spool_dir',
+  CALLBACK_SECRET: 'callbacks.secret',
 };
 
 export const DEFAULT_CONFIG_PATH = 'config/sip-edge.yaml';

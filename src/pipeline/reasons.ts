@@ -37,6 +37,7 @@ export type RejectReason =
   | 'destination_invalid'
   | 'country_not_allowed'
   | 'premium_not_allowed'
+  | 'destination_opted_out'
   | 'no_outbound_trunk'
   | 'contact_invalid'
   | 'message_too_large'
@@ -117,6 +118,8 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
       return { status: 403, phrase: 'Forbidden - Country Not Allowed' };
     case 'premium_not_allowed':
       return { status: 403, phrase: 'Forbidden - Premium Destination' };
+    case 'destination_opted_out':
+      return { status: 403, phrase: 'Forbidden - Destination Opted Out' };
     case 'no_outbound_trunk':
       return { status: 503, phrase: 'Service Unavailable', retryAfter: true };
     case 'contact_invalid':
@@ -138,6 +141,6 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'number_outbound_only', 'number_provisioning', 'number_suspended', 'number_wrong_workspace', 'number_wrong_trunk',
   'agent_not_found', 'route_unavailable', 'limit_trunk_calls', 'limit_trunk_cps', 'limit_workspace_calls',
   'limit_workspace_cps', 'draining', 'source_not_agent', 'caller_id_not_owned', 'destination_invalid',
-  'country_not_allowed', 'premium_not_allowed', 'no_outbound_trunk', 'contact_invalid', 'message_too_large',
+  'country_not_allowed', 'premium_not_allowed', 'destination_opted_out', 'no_outbound_trunk', 'contact_invalid', 'message_too_large',
   'agent_answer_too_large',
 ];

@@ -11,7 +11,7 @@ const EVERY_REASON: Record<RejectReason, true> = {
   number_suspended: true, number_wrong_workspace: true, number_wrong_trunk: true, agent_not_found: true,
   route_unavailable: true, limit_trunk_calls: true, limit_trunk_cps: true, limit_workspace_calls: true,
   limit_workspace_cps: true, draining: true, source_not_agent: true, caller_id_not_owned: true,
-  destination_invalid: true, country_not_allowed: true, premium_not_allowed: true, no_outbound_trunk: true,
+  destination_invalid: true, country_not_allowed: true, premium_not_allowed: true, destination_opted_out: true, no_outbound_trunk: true,
   contact_invalid: true, message_too_large: true, agent_answer_too_large: true,
 };
 
