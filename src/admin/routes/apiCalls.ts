@@ -123,7 +123,7 @@ export function registerApiCalls(app: FastifyInstance, deps: ApiCallRouteDeps): 
       },
     },
     async (req, reply) => {
-      const body = parseWith(requestSchema, req.body ?? {}, 'body');
+      const body = parseWith(requestSchema, req.body ?? {});
       const rawKey = req.headers['idempotency-key'];
       const key = rawKey === undefined ? undefined : parseWith(idempotencyKeySchema, Array.isArray(rawKey) ? rawKey[0] : rawKey, 'headers.Idempotency-Key');
       const outcome = await deps.calls.create(body, key);

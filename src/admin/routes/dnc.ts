@@ -140,7 +140,7 @@ function registerList(app: FastifyInstance, deps: DncRouteDeps, base: string, sc
     }),
     async (req, reply) => {
       const scope = scopeOf(req);
-      const body = parseWith(dncAddSchema, req.body ?? {}, 'body');
+      const body = parseWith(dncAddSchema, req.body ?? {});
       const e164 = e164Of(body.phone_number, 'phone_number', deps.defaultCountry);
       const added = await deps.list.add(scope, [{ phone_number: e164, reason: body.reason ?? null }]);
       const entry = (await deps.list.get(scope, e164)) as DncEntry;
