@@ -46,6 +46,8 @@ describe('admin API: calls placed through the API', () => {
   const keys = redisKeys(prefix);
   const activeCalls = new ActiveCalls();
   let ids: { agent: string; agentElsewhere: string; caller: string; limitedCaller: string };
+  let deps: ConstructorParameters<typeof ApiCalls>[0];
+  const extraClients: RedisClient[] = [];
 
   const post = (body: unknown, idempotencyKey?: string) =>
     fetch(`${h.base}/v1/calls`, {
@@ -78,8 +80,7 @@ describe('admin API: calls placed through the API', () => {
     const lifecycle = new CallLifecycle(() => undefined);
     lifecycle.attach({ ended: (info, end) => ended.push([info, end]) });
     const dnc = new RedisDoNotCallList(redis, keys);
-    const calls = new ApiCalls(
-      {
+    deps = {
         outbound: { store, workspaces: new RedisWorkspaceSettings(redis, keys), limiter, defaultCountry: undefined, defaultOutboundTrunkId: undefined, dnc },
         store: new RedisApiCallStore(redis, keys, { recordS: 600, idempotencyS: 600 }),
         dialer: fake.dialer,
@@ -90,9 +91,8 @@ describe('admin API: calls placed through the API', () => {
         callbacks: null,
         settings: { instanceId: 'it', defaultRingTimeoutS: 60, agentRingTimeoutS: 15, defaultMaxDurationS: 3600, maxMessageBytes: 10_000 },
         draining: () => false,
-      },
-      metrics.registry,
-    );
+      };
+    const calls = new ApiCalls(deps, metrics.registry);
     lifecycle.attach(calls.listener);
     await calls.start(subscriber, keys.apiCallHangups);
     h = await startAdmin({
@@ -110,6 +110,7 @@ describe('admin API: calls placed through the API', () => {
     await h?.close();
     redis?.disconnect();
     subscriber?.disconnect();
+    for (const c of extraClients) c.disconnect();
   });
 
   it('answers 201 at once with the queued call, dials it, and GET shows its progress', async () => {
@@ -158,6 +159,21 @@ describe('admin API: calls placed through the API', () => {
     placed.progress.answered();
     const del = await h.request('DELETE', `/v1/calls/${body.id}`);
     expect(del.body).toMatchObject({ state: 'completed', end_reason: 'api_hangup', sip_status: 200 });
+  });
+
+  it('DELETE on another instance reaches the instance that carries the call (Redis pub/sub)', async () => {
+    const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { url: inject('redisUrl'), key_prefix: prefix } });
+    const otherSubscriber = createRedis(config.redis, 'test-api-calls-sub-2');
+    extraClients.push(otherSubscriber);
+    await whenReady(otherSubscriber, 5000);
+    const other = new ApiCalls({ ...deps, settings: { ...deps.settings, instanceId: 'other' } }, createMetrics().registry);
+    await other.start(otherSubscriber, keys.apiCallHangups);
+    const { body } = await post(call());
+    await expect.poll(async () => (await other.get(body.id))?.state).toBe('dialing');
+    const asked = await other.hangup(body.id);
+    expect(asked).toMatchObject({ kind: 'requested', record: { id: body.id, instance_id: 'it' } });
+    await expect.poll(async () => (await other.get(body.id))?.state).toBe('failed');
+    expect((await other.get(body.id))?.end_reason).toBe('cancelled');
   });
 
   it('a repeated Idempotency-Key returns the same call and dials once; another body under it is 422', async () => {
