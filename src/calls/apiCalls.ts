@@ -1,34 +1,22 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { CallbackDispatcher } from '../callbacks/dispatcher.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { evaluateOutbound, type OutboundPipelineDeps } from '../pipeline/outbound.js';
 import { rejectSpec, type RejectReason } from '../pipeline/reasons.js';
-import type { OutboundPlan, SipRequestView } from '../pipeline/types.js';
+import type { OutboundPlan } from '../pipeline/types.js';
 import type { ApiCallStore } from '../stores/apiCallRecords.js';
 import type { RedisClient } from '../stores/redis.js';
 import type { ActiveCalls } from './activeCalls.js';
 import type { ApiCallDialer, DialProgress } from './apiCallDial.js';
-import { applyApiCallEvent, isTerminal, queuedRecord, type ApiCallEndReason, type ApiCallEvent, type ApiCallRecord } from './apiCallState.js';
+import { agentHeaders, endReasonOf, requestFingerprint, requestView, type ApiCallRequest } from './apiCallRequest.js';
+import { applyApiCallEvent, isTerminal, queuedRecord, type ApiCallEvent, type ApiCallRecord } from './apiCallState.js';
 import type { ReferHandler } from './dialogs.js';
-import type { CallLifecycle, EndCause, LifecycleListener } from './lifecycle.js';
+import type { CallLifecycle, LifecycleListener } from './lifecycle.js';
 import { CallSession } from './session.js';
 
-/** A validated POST /v1/calls body. */
-export interface ApiCallRequest {
-  readonly workspace_id: string;
-  readonly from_number: string;
-  readonly to_number: string;
-  readonly agent_id: string;
-  readonly max_duration_s?: number | undefined;
-  readonly ring_timeout_s?: number | undefined;
-  readonly metadata?: Readonly<Record<string, string>> | undefined;
-  readonly status_callback?: string | undefined;
-}
-
-/** Metadata reaches the agent as `X-Meta-<key>: <value>`: a fixed prefix, so it never names an edge header. */
-export const METADATA_HEADER_PREFIX = 'X-Meta-';
+export { METADATA_HEADER_PREFIX, type ApiCallRequest } from './apiCallRequest.js';
 
 export type CreateOutcome =
   | { readonly kind: 'created'; readonly record: ApiCallRecord; /** the Idempotency-Key's earlier call */ readonly replayed: boolean }
@@ -76,38 +64,6 @@ interface Running {
 }
 
 const newCallId = (): string => `call_${randomBytes(12).toString('base64url')}`;
-
-/** The same request gives the same fingerprint, whatever the order of its metadata keys. */
-export function requestFingerprint(req: ApiCallRequest): string {
-  const metadata = Object.entries(req.metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const canonical = [req.workspace_id, req.from_number, req.to_number, req.agent_id, req.max_duration_s ?? null, req.ring_timeout_s ?? null, metadata, req.status_callback ?? null];
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
-}
-
-/** How the end of an answered call's session (BYE, max duration...) reads in the API record. */
-export function endReasonOf(cause: EndCause): ApiCallEndReason {
-  switch (cause) {
-    case 'caller_hangup':
-      // the agent holds the caller's place of an outbound call
-      return 'agent_hangup';
-    case 'callee_hangup':
-      return 'destination_hangup';
-    case 'max_duration':
-      return 'max_duration';
-    case 'shutdown':
-      return 'shutdown';
-    case 'cancelled':
-      return 'cancelled';
-    case 'failed':
-    case 'edge_restart':
-    case 'error':
-      return 'error';
-    default: {
-      const never: never = cause;
-      throw new Error(`unknown end cause ${String(never)}`);
-    }
-  }
-}
 
 /**
  * Calls placed through the admin API: the outbound policy (the agent's own pipeline, so every
@@ -364,35 +320,4 @@ export class ApiCalls {
     });
     return { kind: 'refused', reason, detail };
   }
-}
-
-/** The request as the outbound pipeline reads an agent's INVITE: no source, no SDP (the destination offers). */
-function requestView(id: string, req: ApiCallRequest): SipRequestView {
-  return {
-    method: 'INVITE',
-    callId: id,
-    sourceAddress: '',
-    transport: '',
-    requestUri: `sip:${encodeURIComponent(req.to_number)}@api.invalid`,
-    to: `<sip:${encodeURIComponent(req.to_number)}@api.invalid>`,
-    from: `<sip:${encodeURIComponent(req.from_number)}@api.invalid>`,
-    body: undefined,
-    contentType: undefined,
-    header: (name) => (name.toLowerCase() === 'x-agent-id' ? req.agent_id : undefined),
-  };
-}
-
-/** What the agent is told: who the call is for, which call it is, the metadata under its prefix. */
-export function agentHeaders(record: ApiCallRecord, plan: OutboundPlan): Record<string, string> {
-  const headers: Record<string, string> = {
-    'X-Workspace-Id': record.workspace_id,
-    'X-Agent-Id': record.agent_id,
-    'X-Number-Id': plan.callerNumber.id,
-    'X-Call-Id': record.id,
-    'X-Direction': 'outbound-api',
-    'X-From-Number': record.from_number,
-    'X-To-Number': record.to_number,
-  };
-  for (const [key, value] of Object.entries(record.metadata)) headers[`${METADATA_HEADER_PREFIX}${key}`] = value;
-  return headers;
 }

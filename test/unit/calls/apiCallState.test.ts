@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { destinationFailure } from '../../../src/calls/apiCallDial.js';
 import { applyApiCallEvent, API_CALL_STATES, isTerminal, queuedRecord, type ApiCallEvent, type ApiCallRecord, type ApiCallState } from '../../../src/calls/apiCallState.js';
-import { endReasonOf, requestFingerprint } from '../../../src/calls/apiCalls.js';
+import { endReasonOf, requestFingerprint } from '../../../src/calls/apiCallRequest.js';
 import type { FailureKind } from '../../../src/calls/classify.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
