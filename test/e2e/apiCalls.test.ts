@@ -185,6 +185,29 @@ describeE2E('calls placed through the API end to end', () => {
     });
   });
 
+  it('a receiver that fails gets each event again, signed, and still in order', async () => {
+    const flaky = await startCallbackReceiver([503, 200, 500]);
+    try {
+      await withSippUas({ scenario: 'uas-agent-busy' }, async (carrier) => {
+        const s = await setup([{ uri: `sip:${carrier.ip}:${carrier.port}`, priority: 10 }], 'sip:agent@127.0.0.1:9');
+        const { body } = await place(s.body({ status_callback: `${flaky.url}/hooks/flaky` }));
+        await expect.poll(() => statesOf(flaky.received), { timeout: 10_000 }).toEqual(['queued', 'dialing', 'failed']);
+        // attempts as the receiver saw them: queued refused once, dialing delivered, failed refused once
+        expect(flaky.received.map((r) => [r.json.state, r.status])).toEqual([
+          ['queued', 503],
+          ['queued', 200],
+          ['dialing', 500],
+          ['dialing', 200],
+          ['failed', 200],
+        ]);
+        expect(flaky.received.every(signatureValid)).toBe(true);
+        expect(new Set(flaky.received.map((r) => r.headers['x-sip-edge-event-id']))).toEqual(new Set([1, 2, 3].map((n) => `${body.id}:${n}`)));
+      });
+    } finally {
+      await flaky.close();
+    }
+  });
+
   it('a repeated Idempotency-Key dials once', async () => {
     await withSippUas({ scenario: 'uas-agent-busy' }, async (carrier) => {
       const s = await setup([{ uri: `sip:${carrier.ip}:${carrier.port}`, priority: 10 }], 'sip:agent@127.0.0.1:9');
