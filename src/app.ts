@@ -9,6 +9,14 @@ import { CallReaper } from './calls/reaper.js';
 import { createBilling } from './billing/index.js';
 import { CallLifecycle } from './calls/lifecycle.js';
 import { registerActiveCalls } from './admin/routes/calls.js';
+import { registerApiCalls } from './admin/routes/apiCalls.js';
+import { registerDoNotCall } from './admin/routes/dnc.js';
+import { CallbackDispatcher } from './callbacks/dispatcher.js';
+import { sipDialer } from './calls/apiCallDial.js';
+import { ApiCalls } from './calls/apiCalls.js';
+import { transferHandler, type TransferDeps } from './calls/transfer.js';
+import { RedisApiCallStore } from './stores/apiCallRecords.js';
+import { RedisDoNotCallList } from './stores/dnc.js';
 import { registerWorkspaceLimits, registerWorkspaceOutbound } from './admin/routes/workspaces.js';
 import { DigestAuthenticator } from './domain/digest.js';
 import type { Logger } from './observability/logger.js';
@@ -135,6 +143,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
   metrics.probes.pendingInvites = () => pendingInviteCount(srf);
   const logBudget = new LogBudget(config.sip.hostile_log_lines_per_s, (kind) => metrics.logLinesSuppressed.inc({ kind }));
 
+  const dncList = new RedisDoNotCallList(redis, keys);
   const outbound: OutboundPipelineDeps = {
     store,
     workspaces: new RedisWorkspaceSettings(redis, keys),
@@ -143,7 +152,47 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     defaultOutboundTrunkId: config.sip.default_outbound_trunk_id,
     protocol: pipeline.protocol,
     mediaAnchored: config.media.anchor === 'always',
+    dnc: dncList,
   };
+  const transfer: TransferDeps = { srf, outbound, lifecycle, activeCalls, metrics, ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000, maxMessageBytes: config.sip.max_message_bytes };
+  const callbacks = config.callbacks.secret
+    ? new CallbackDispatcher(
+        {
+          secret: config.callbacks.secret,
+          timeoutMs: config.callbacks.timeout_ms,
+          maxAttempts: config.callbacks.max_attempts,
+          retryMinMs: config.callbacks.retry_min_ms,
+          retryMaxMs: config.callbacks.retry_max_ms,
+          queueMax: config.callbacks.queue_max,
+          concurrency: config.callbacks.concurrency,
+        },
+        metrics.registry,
+        logger.child({ component: 'callbacks' }),
+      )
+    : null;
+  const apiCalls = new ApiCalls(
+    {
+      outbound,
+      store: new RedisApiCallStore(redis, keys, { recordS: config.api_calls.record_ttl_s, idempotencyS: config.api_calls.idempotency_ttl_s }),
+      dialer: sipDialer(srf),
+      lifecycle,
+      activeCalls,
+      metrics,
+      logger: logger.child({ component: 'api-calls' }),
+      callbacks,
+      settings: {
+        instanceId: config.instance_id ?? 'sip-edge',
+        defaultRingTimeoutS: config.sip.outbound_ring_timeout_s,
+        agentRingTimeoutS: config.api_calls.agent_ring_timeout_s,
+        defaultMaxDurationS: config.sip.default_max_call_duration_s,
+        maxMessageBytes: config.sip.max_message_bytes,
+      },
+      draining: () => draining,
+      referHandler: (session, agentId, callerE164, log) => transferHandler(transfer, { session, agentId, callerE164, log }),
+    },
+    metrics.registry,
+  );
+  lifecycle.attach(apiCalls.listener);
   const agentSources = new CidrMatcher<true>();
   for (const cidr of config.sip.agent_cidrs) agentSources.add(cidr, true);
   // Every other method outside a dialog, and messages drachtio-srf cannot parse, pass the same gates.
@@ -176,7 +225,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         answers,
         metrics,
         logger,
-        transfer: { srf, outbound, lifecycle, activeCalls, metrics, ringTimeoutMs: config.sip.outbound_ring_timeout_s * 1000, maxMessageBytes: config.sip.max_message_bytes },
+        transfer,
         retryAfterS: config.sip.retry_after_s,
         logBudget,
         draining: () => draining,
@@ -228,6 +277,15 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       (app) => registerActiveCalls(app, activeCalls),
       (app) => registerWorkspaceLimits(app, { redis, keys, defaults: config.limits.workspace_default }),
       (app) => registerWorkspaceOutbound(app, { redis, keys }),
+      (app) => registerApiCalls(app, { calls: apiCalls, maxRingTimeoutS: config.api_calls.max_ring_timeout_s, retryAfterS: config.sip.retry_after_s }),
+      (app) =>
+        registerDoNotCall(app, {
+          list: dncList,
+          defaultCountry: config.sip.default_country,
+          pageSizeMax: config.admin.page_size_max,
+          importMaxRows: config.admin.import_max_rows,
+          importMaxBytes: config.admin.import_body_limit_bytes,
+        }),
     ],
   });
 
@@ -251,6 +309,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
           await whenReady(redis, 5000);
           await whenReady(subscriber, 5000);
           await store.start();
+          await apiCalls.start(subscriber, keys.apiCallHangups);
           storeReady = true;
           logger.info('route store ready');
           await billing.start();
@@ -270,6 +329,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         logger.info({ ended }, 'drain timeout: ended the calls left with BYE');
       }
       reaper.stop();
+      await callbacks?.stop(config.callbacks.timeout_ms);
       await limiter.stop();
       drachtio.stop();
       media?.stop();

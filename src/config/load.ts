@@ -23,6 +23,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   BILLING_SPOOL_DIR: 'billing.spool_dir',
   MEDIA_ANCHOR: 'media.anchor',
   RTPENGINE: 'media.rtpengine',
+  CALLBACK_SECRET: 'callbacks.secret',
 };
 
 export const DEFAULT_CONFIG_PATH = 'config/sip-edge.yaml';

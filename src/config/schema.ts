@@ -173,6 +173,40 @@ const cacheSchema = z.object({
   max_keys: z.coerce.number().int().min(100).default(1_000_000),
 });
 
+const apiCallsSchema = z.object({
+  /** How long GET /v1/calls/{id} can read a call after it was placed (its record's TTL in Redis). */
+  record_ttl_s: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
+  /** How long an Idempotency-Key of POST /v1/calls is remembered. */
+  idempotency_ttl_s: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
+  /** Largest ring_timeout_s a request may ask for the destination (PSTN) leg. */
+  max_ring_timeout_s: z.coerce.number().int().min(5).max(300).default(120),
+  /**
+   * How long the agent may ring once the destination answered. The destination's 200 OK is
+   * acknowledged only when the agent answers (its SDP is the answer), and a carrier gives up on an
+   * unacknowledged 200 after 64*T1 = 32 s (RFC 3261 13.3.1.4): hence at most 30.
+   */
+  agent_ring_timeout_s: z.coerce.number().int().min(1).max(30).default(15),
+});
+
+const callbacksSchema = z
+  .object({
+    /** HMAC-SHA256 key of status callback signatures; without it POST /v1/calls refuses a status_callback. */
+    secret: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** How long one delivery may take (connect + answer). */
+    timeout_ms: z.coerce.number().int().min(100).max(60_000).default(5000),
+    /** Deliveries tried per event before it is given up (logged and counted). */
+    max_attempts: z.coerce.number().int().min(1).max(20).default(6),
+    retry_min_ms: z.coerce.number().int().min(10).default(1000),
+    retry_max_ms: z.coerce.number().int().min(10).default(60_000),
+    /** Events waiting for delivery, all calls together; beyond it new events are dropped (and counted). */
+    queue_max: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    /** Deliveries in flight at once. */
+    concurrency: z.coerce.number().int().min(1).max(256).default(8),
+  })
+  .superRefine((c, ctx) => {
+    if (c.retry_max_ms < c.retry_min_ms) ctx.addIssue({ code: 'custom', path: ['retry_max_ms'], message: 'must be >= retry_min_ms' });
+  });
+
 export const configSchema = z.object({
   instance_id: z.string().min(1).optional(),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -197,6 +231,8 @@ export const configSchema = z.object({
     })
     .prefault({}),
   billing: billingConfigSchema.prefault({}),
+  api_calls: apiCallsSchema.prefault({}),
+  callbacks: callbacksSchema.prefault({}),
   shutdown: z
     .object({ drain_timeout_s: z.coerce.number().int().min(0).default(30) })
     .prefault({}),

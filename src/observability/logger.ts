@@ -26,6 +26,7 @@ export const REDACT_PATHS = [
   'config.admin.token',
   'config.drachtio.secret',
   'config.sip.nonce_secret',
+  'config.callbacks.secret',
   'headers.authorization',
   'headers["proxy-authorization"]',
   'req.headers.authorization',

@@ -1,10 +1,12 @@
 import type { CountryCode } from 'libphonenumber-js';
 import type { CallLimiter } from '../limits/limiter.js';
+import type { DoNotCallLookup } from '../stores/dnc.js';
 import type { RouteStore } from '../stores/routeStore.js';
 import type { WorkspaceSettingsStore } from '../stores/workspaceSettings.js';
 import { identifyAgent } from './steps/outbound/agentSource.js';
 import { checkCallerId } from './steps/outbound/callerId.js';
 import { checkDestinationPolicy, parseDestination } from './steps/outbound/destination.js';
+import { checkDoNotCall } from './steps/outbound/dnc.js';
 import { selectOutboundTrunk } from './steps/outbound/trunk.js';
 import { admitCall } from './steps/limits.js';
 import { checkMediaOf } from './steps/media.js';
@@ -27,6 +29,8 @@ export interface OutboundPipelineDeps {
    * trunk's policy is not checked against the agent's offer here.
    */
   readonly mediaAnchored?: boolean;
+  /** the workspace's and the platform's do-not-call lists */
+  readonly dnc: DoNotCallLookup;
 }
 
 export interface OutboundTarget {
@@ -75,6 +79,9 @@ export async function evaluateOutbound(
   }
   const policy = checkDestinationPolicy(destination.value, trunk.value, workspaceCountries);
   if (policy.kind !== 'continue') return refused('country', policy, trunk.value);
+
+  const optedOut = await checkDoNotCall(destination.value.e164, agent.value.workspace_id, deps.dnc);
+  if (optedOut.kind !== 'continue') return refused('dnc', optedOut, trunk.value);
 
   // anchored: the SDP is still read here (a multipart body's SDP part) but its encryption is the anchor's to set
   const media = checkMediaOf(req, deps.mediaAnchored ? 'allowed' : trunk.value.outbound.media_encryption, trunk.value.id);

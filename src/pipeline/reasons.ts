@@ -37,6 +37,7 @@ export type RejectReason =
   | 'destination_invalid'
   | 'country_not_allowed'
   | 'premium_not_allowed'
+  | 'destination_opted_out'
   | 'no_outbound_trunk'
   | 'contact_invalid'
   | 'message_too_large'
@@ -140,6 +141,8 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
       return { status: 403, phrase: 'Forbidden - Country Not Allowed' };
     case 'premium_not_allowed':
       return { status: 403, phrase: 'Forbidden - Premium Destination' };
+    case 'destination_opted_out':
+      return { status: 403, phrase: 'Forbidden - Destination Opted Out' };
     case 'no_outbound_trunk':
       return { status: 503, phrase: 'Service Unavailable', retryAfter: true };
     case 'contact_invalid':
@@ -206,4 +209,5 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'voicemail_failed', 'carrier_unreachable', 'carrier_timeout', 'carrier_busy', 'carrier_rejected', 'carrier_unavailable',
   'edge_error', 'method_not_allowed', 'too_many_hops', 'bad_extension', 'unsupported_uri_scheme', 'message_unparseable', 'auth_blocked',
   'media_unavailable', 'media_encryption_mismatch', 'session_interval_too_small',
+  'destination_opted_out',
 ];

@@ -83,7 +83,7 @@ export interface OutboundPlan {
   readonly offerSdp: string | undefined;
 }
 
-export type OutboundStep = 'protocol' | 'shape' | 'agent' | 'caller_id' | 'destination' | 'trunk' | 'country' | 'media' | 'limits';
+export type OutboundStep = 'protocol' | 'shape' | 'agent' | 'caller_id' | 'destination' | 'trunk' | 'country' | 'dnc' | 'media' | 'limits';
 
 export type OutboundOutcome =
   | { readonly kind: 'accept'; readonly plan: OutboundPlan; readonly lease: Lease | null }

@@ -34,7 +34,22 @@ export interface RedisKeys {
   cpsBucket(scope: 'trunk' | 'workspace', id: string): string;
   /** Per-workspace settings (hash: max_concurrent_calls, max_cps, allowed_countries as JSON). */
   workspaceSettings(id: string): string;
+  /** Sorted set (all scores 0) of the E.164 numbers on a do-not-call list: one workspace's, or the platform's. */
+  dnc(scope: DncScope): string;
+  /** Hash of the same list's entries: E.164 -> JSON {reason, added_at}. */
+  dncEntries(scope: DncScope): string;
+  /** JSON record of one API-placed call (state, timestamps), with a TTL. */
+  apiCall(id: string): string;
+  /** Idempotency-Key of a POST /v1/calls (hashed, per workspace) -> JSON {call_id, fingerprint}, with a TTL. */
+  apiCallIdempotency(workspaceId: string, keyHash: string): string;
+  /** Pub/sub channel: hang up this API call (published by whichever instance got the DELETE). */
+  readonly apiCallHangups: string;
 }
+
+/** A do-not-call list: one workspace's, or the platform-wide one. */
+export type DncScope = { readonly kind: 'workspace'; readonly workspaceId: string } | { readonly kind: 'platform' };
+
+const dncScopeName = (scope: DncScope): string => (scope.kind === 'platform' ? 'platform' : `ws:${scope.workspaceId}`);
 
 export function redisKeys(prefix: string): RedisKeys {
   return {
@@ -54,6 +69,12 @@ export function redisKeys(prefix: string): RedisKeys {
     activeCalls: (scope, id) => `${prefix}limit:calls:${scope}:${id}`,
     cpsBucket: (scope, id) => `${prefix}limit:cps:${scope}:${id}`,
     workspaceSettings: (id) => `${prefix}ws:${id}`,
+    // the kind comes before the free-form workspace id, so no id can make one key look like another
+    dnc: (scope) => `${prefix}dnc:set:${dncScopeName(scope)}`,
+    dncEntries: (scope) => `${prefix}dnc:entries:${dncScopeName(scope)}`,
+    apiCall: (id) => `${prefix}apicall:rec:${id}`,
+    apiCallIdempotency: (workspaceId, keyHash) => `${prefix}apicall:idem:${workspaceId}:${keyHash}`,
+    apiCallHangups: `${prefix}apicall:hangup`,
   };
 }
 

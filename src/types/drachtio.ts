@@ -310,3 +310,40 @@ export function onUnparseable(srf: Srf, handler: UnparseableHandler): void {
     }
   };
 }
+
+/** createUAC's progress callbacks as they are called at run time: cbRequest gets (err, request). */
+export interface UacProgress {
+  cbRequest?: (err: unknown, req: CancellableRequest) => void;
+  cbProvisional?: (res: SrfResponse) => void;
+}
+
+export interface UacOptions extends Srf.CreateUACOptions {
+  /** user part of the From (drachtio builds the header) */
+  callingNumber?: string;
+  /** user part of the To */
+  calledNumber?: string;
+  /** with no localSdp: hand back the 200's offer unacknowledged (3PCC, RFC 3725 flow I) */
+  noAck?: boolean;
+}
+
+/**
+ * What createUAC gives for an INVITE without SDP and `noAck: true` when the 200 carries an offer:
+ * the offer, `ack(answer)` that sends the ACK with the answer and makes the dialog, and `destroy()`
+ * that ACKs and BYEs a leg given up before it was acknowledged.
+ */
+export interface UnacknowledgedAnswer {
+  readonly sdp: string;
+  ack(localSdp: string): Promise<Dialog>;
+  destroy(): Promise<void>;
+}
+
+export type CreateUAC = (uri: string, opts: UacOptions, progress?: UacProgress) => Promise<Dialog | UnacknowledgedAnswer>;
+
+export function createUAC(srf: Srf): CreateUAC {
+  return (srf.createUAC as unknown as CreateUAC).bind(srf);
+}
+
+export function isUnacknowledged(result: Dialog | UnacknowledgedAnswer): result is UnacknowledgedAnswer {
+  const r = result as Partial<UnacknowledgedAnswer>;
+  return typeof r.sdp === 'string' && typeof r.ack === 'function';
+}

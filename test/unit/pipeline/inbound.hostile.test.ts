@@ -79,6 +79,7 @@ describe('outbound pipeline: protocol step first', () => {
     limiter: new FakeLimiter(),
     defaultCountry: undefined,
     defaultOutboundTrunkId: undefined,
+    dnc: { listing: async () => null } as unknown as OutboundPipelineDeps['dnc'],
   };
   it.each<[RequestInit, RejectReason]>([
     [{ headers: { 'Max-Forwards': '0', 'X-Agent-Id': 'a' } }, 'too_many_hops'],

@@ -6,6 +6,7 @@ import { evaluateOutbound, type OutboundPipelineDeps } from '../../../src/pipeli
 import type { RejectReason } from '../../../src/pipeline/reasons.js';
 import { checkDestinationPolicy } from '../../../src/pipeline/steps/outbound/destination.js';
 import type { OutboundStep } from '../../../src/pipeline/types.js';
+import type { DoNotCallLookup } from '../../../src/stores/dnc.js';
 import { agentRecord, FakeLimiter, FakeRouteStore, numberRecord, request, sdp, trunkRecord, CRYPTO, type RequestInit } from '../support/fakes.js';
 
 const carrier = trunkRecord({
@@ -29,8 +30,21 @@ const numbers = [
   numberRecord({ id: 'n-otherws', phone_number: '+15550100009', workspace_id: 'ws_1', trunk_id: 'other-ws' }),
 ];
 
+/** A do-not-call list per workspace id ('*' = the platform's), and the lookups made. */
+class FakeDnc implements DoNotCallLookup {
+  readonly asked: string[] = [];
+  constructor(readonly lists: Record<string, string[]> = {}, readonly failing = false) {}
+  async listing(workspaceId: string, e164: string) {
+    this.asked.push(`${workspaceId}:${e164}`);
+    if (this.failing) throw new Error('connection refused');
+    if (this.lists[workspaceId]?.includes(e164)) return 'workspace' as const;
+    return this.lists['*']?.includes(e164) ? ('platform' as const) : null;
+  }
+}
+
 function deps(overrides: Partial<OutboundPipelineDeps> = {}, workspaceCountries: readonly string[] = ['*']): OutboundPipelineDeps {
   return {
+    dnc: new FakeDnc(),
     store: new FakeRouteStore({ trunks: [carrier, worldwide, bare, srtpOnly, otherWs], numbers, agents: [agent] }),
     workspaces: { allowedCountries: async () => workspaceCountries },
     limiter: new FakeLimiter(),
@@ -100,6 +114,30 @@ describe('evaluateOutbound', () => {
   it('leaves the carrier leg\'s encryption to the media anchor: an RTP agent may call through an SRTP-only trunk when anchored', async () => {
     const outcome = await evaluateOutbound(call('+442071234567', '+15550100008'), deps({ mediaAnchored: true }));
     expect(outcome.kind).toBe('accept');
+  });
+
+  it.each([
+    ["the workspace's list", { ws_1: ['+442071234567'] }, 'workspace'],
+    ["the platform's list", { '*': ['+442071234567'] }, 'platform'],
+  ])('refuses a destination on %s with 403 destination_opted_out before any slot is taken', async (_what, lists, scope) => {
+    const limiter = new FakeLimiter();
+    const dnc = new FakeDnc(lists);
+    // written with separators: the list holds E.164, the pipeline compares the normalised destination
+    const outcome = await evaluateOutbound(call('+44 20 7123 4567', '+15550100001'), deps({ dnc, limiter }));
+    expect(outcome).toMatchObject({ kind: 'reject', step: 'dnc', reason: 'destination_opted_out', trunk: { id: 'carrier' } });
+    expect(outcome.kind === 'reject' && outcome.detail).toContain(scope);
+    expect(dnc.asked).toEqual(['ws_1:+442071234567']);
+    expect(limiter.admitted).toHaveLength(0);
+  });
+
+  it("does not apply another workspace's list", async () => {
+    const outcome = await evaluateOutbound(call('+442071234567', '+15550100001'), deps({ dnc: new FakeDnc({ ws_2: ['+442071234567'] }) }));
+    expect(outcome.kind).toBe('accept');
+  });
+
+  it('refuses with route_unavailable when the do-not-call lists cannot be read (never dials unchecked)', async () => {
+    const outcome = await evaluateOutbound(call('+442071234567', '+15550100001'), deps({ dnc: new FakeDnc({}, true) }));
+    expect(outcome).toMatchObject({ kind: 'reject', step: 'dnc', reason: 'route_unavailable' });
   });
 
   it('answers route_unavailable when the workspace settings cannot be read', async () => {

@@ -18,6 +18,7 @@ const EVERY_REASON: Record<RejectReason, true> = {
   method_not_allowed: true, too_many_hops: true, bad_extension: true, unsupported_uri_scheme: true,
   message_unparseable: true, auth_blocked: true,
   media_unavailable: true, media_encryption_mismatch: true, session_interval_too_small: true,
+  destination_opted_out: true,
 };
 
 describe('REJECT_REASONS', () => {

@@ -15,6 +15,13 @@ describe('redisKeys', () => {
       k.refs('agent', 'a1'),
       k.refs('trunk', 't1'),
       k.invalidations,
+      k.dnc({ kind: 'platform' }),
+      k.dncEntries({ kind: 'platform' }),
+      k.dnc({ kind: 'workspace', workspaceId: 'ws_1' }),
+      k.dncEntries({ kind: 'workspace', workspaceId: 'ws_1' }),
+      k.apiCall('call_1'),
+      k.apiCallIdempotency('ws_1', 'abc'),
+      k.apiCallHangups,
     ];
     expect(k.prefix).toBe(prefix);
     for (const key of all) {
@@ -28,6 +35,26 @@ describe('redisKeys', () => {
     const k = redisKeys('p:');
     const same = 'x1';
     const keys = [k.trunk(same), k.agent(same), k.number(same), k.numberId(same), k.refs('agent', same), k.refs('trunk', same)];
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('keeps do-not-call lists and API call keys apart whatever the workspace id or call id', () => {
+    const k = redisKeys('p:');
+    const ws = (workspaceId: string) => ({ kind: 'workspace', workspaceId }) as const;
+    const keys = [
+      k.dnc({ kind: 'platform' }),
+      k.dncEntries({ kind: 'platform' }),
+      k.dnc(ws('platform')),
+      k.dncEntries(ws('platform')),
+      k.dnc(ws('x')),
+      k.dncEntries(ws('x')),
+      k.dnc(ws('x:entries')),
+      k.dncEntries(ws('x:entries')),
+      k.apiCall('idem:ws_1:abc'),
+      k.apiCallIdempotency('ws_1', 'abc'),
+      k.apiCall('hangup'),
+      k.apiCallHangups,
+    ];
     expect(new Set(keys).size).toBe(keys.length);
   });
 
