@@ -20,20 +20,18 @@ const redisSchema = z
     nodes: z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).default([]),
     /** Name of the master set (sentinel mode). */
     sentinel_name: z.string().default('mymaster'),
-    key_prefix: z.string().min(1).default('sipedge:'),
+    /** Prefix of every key. No braces: each key carries its entity's own hash tag after it (stores/keys.ts). */
+    key_prefix: z
+      .string()
+      .min(1)
+      .regex(/^[^{}]+$/, 'must not contain "{" or "}": every key carries its own hash tag after the prefix, and a tag in the prefix would put every key in one cluster slot')
+      .default('sipedge:'),
     /** Upper bound for one Redis command on the call path; past it the call is answered from cache or 503. */
     command_timeout_ms: z.coerce.number().int().min(10).max(10_000).default(250),
   })
   .superRefine((r, ctx) => {
     if (r.mode !== 'standalone' && r.nodes.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['nodes'], message: `mode ${r.mode} needs at least one host:port in nodes` });
-    }
-    if (r.mode === 'cluster' && !/\{[^}]+\}/.test(r.key_prefix)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['key_prefix'],
-        message: 'cluster mode needs a hash tag in the prefix (e.g. "{sipedge}:") so that atomic writes stay in one slot',
-      });
     }
   });
 

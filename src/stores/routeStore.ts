@@ -5,7 +5,7 @@ import { CidrMatcher } from '../domain/cidr.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { decodeInvalidation, type Invalidation, type RedisKeys } from './keys.js';
-import type { RedisClient } from './redis.js';
+import { getMany, type RedisClient } from './redis.js';
 
 /** found: the record; absent: Redis says there is none; unavailable: Redis failed and nothing is cached. */
 export type Lookup<T> =
@@ -209,7 +209,7 @@ export class RedisRouteStore implements RouteStore {
         this.reloadAgain = false;
         try {
           const ids = await this.redis.zrange(this.keys.index('trunk'), 0, -1);
-          const raws = ids.length > 0 ? await this.redis.mget(ids.map((id) => this.keys.trunk(id))) : [];
+          const raws = await getMany(this.redis, ids.map((id) => this.keys.trunk(id)));
           const trunks = raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as TrunkRecord);
           this.table = buildTrunkTable(trunks);
         } catch (err) {

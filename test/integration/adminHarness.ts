@@ -8,6 +8,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { Catalog } from '../../src/stores/catalog.js';
 import { redisKeys, type RedisKeys } from '../../src/stores/keys.js';
 import { createRedis, whenReady, type RedisClient } from '../../src/stores/redis.js';
+import { redisSection } from '../helpers/testRedis.js';
 
 export const TOKEN = 'admin-token-for-tests-0123456789';
 
@@ -47,7 +48,7 @@ export interface HarnessOptions {
 
 /** The real admin server on a free loopback port over a fresh key prefix of the shared test Redis. */
 export async function startAdmin(options: HarnessOptions): Promise<AdminHarness> {
-  const config = configSchema.parse({ admin: { token: TOKEN, ...options.admin }, redis: { url: options.redisUrl, command_timeout_ms: 2000 } });
+  const config = configSchema.parse({ admin: { token: TOKEN, ...options.admin }, redis: redisSection(options.redisUrl, { command_timeout_ms: 2000 }) });
   const redis = createRedis(config.redis, 'test-admin');
   await whenReady(redis, 5000);
   const keys = redisKeys(`test:${randomUUID()}:`);

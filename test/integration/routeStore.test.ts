@@ -8,11 +8,12 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { configSchema } from '../../src/config/schema.js';
 import { agent, phoneNumber, testPrefix, trunk } from '../helpers/fixtures.js';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
+import { redisSection } from '../helpers/testRedis.js';
 
 const logger = createLogger('silent');
 
 function redisConfig(url: string) {
-  return configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { url, command_timeout_ms: 200 } }).redis;
+  return configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: redisSection(url, { command_timeout_ms: 200 }) }).redis;
 }
 
 async function connect(url: string, purpose: string): Promise<RedisClient> {
