@@ -17,7 +17,10 @@ const redisSchema = z
     url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379/0'),
     mode: z.enum(['standalone', 'sentinel', 'cluster']).default('standalone'),
     /** host:port pairs, used by sentinel and cluster modes. */
-    nodes: z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).default([]),
+    nodes: z.preprocess(
+      (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : v),
+      z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).default([]),
+    ),
     /** Name of the master set (sentinel mode). */
     sentinel_name: z.string().default('mymaster'),
     /** Prefix of every key. No braces: each key carries its entity's own hash tag after it (stores/keys.ts). */

@@ -162,7 +162,9 @@ export async function applyAtomic(redis: RedisClient, keys: RedisKeys, write: At
     if (failed) throw failed.reason;
     return false;
   }
-  // Every slot is locked and its guards hold: apply them all (the first also publishes).
-  await Promise.all(all.map((p, i) => p.run(redis, 'apply', token, i === 0 ? write.publish : [])));
+  // Every slot is locked and its guards hold: apply them all, then tell the caches (not before:
+  // an instance that re-read on the invalidation must find every slot written).
+  await Promise.all(all.map((p) => p.run(redis, 'apply', token, [])));
+  await Promise.all(write.publish.map(([channel, message]) => redis.publish(channel, message)));
   return true;
 }

@@ -1,4 +1,6 @@
 import { inject } from 'vitest';
+import { Cluster, type Redis } from 'ioredis';
+import type { RedisClient } from '../../src/stores/redis.js';
 
 /** The Redis a test run shares: standalone (project `integration`) or a cluster (`integration-cluster`). */
 export interface RedisTarget {
@@ -34,3 +36,18 @@ export function redisSection(url: string = redisTarget().url, overrides: Record<
 }
 
 export const isClusterRun = (): boolean => redisTarget().mode === 'cluster';
+
+/** Every key matching `pattern`: SCAN on the server, or on every master of a cluster. */
+export async function scanAll(redis: RedisClient, pattern: string): Promise<string[]> {
+  const servers: Redis[] = redis instanceof Cluster ? redis.nodes('master') : [redis as Redis];
+  const found: string[] = [];
+  for (const server of servers) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      found.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  return found;
+}

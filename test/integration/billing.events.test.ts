@@ -160,7 +160,7 @@ describe('npm run billing:tail', () => {
     writeFileSync(configFile, 'log_level: silent\n');
     const run = () =>
       execFileAsync(process.execPath, ['--import', 'tsx', 'src/tools/billingTail.ts', '--group', 'team', '--consumer', 'c1', '--from-start', '--once', '--block', '200'], {
-        env: { ...process.env, SIP_EDGE_CONFIG: configFile, REDIS_URL: url, REDIS_KEY_PREFIX: config.redis.key_prefix, ADMIN_TOKEN: 'x'.repeat(16) },
+        env: { ...process.env, SIP_EDGE_CONFIG: configFile, REDIS_URL: url, REDIS_MODE: config.redis.mode, REDIS_NODES: config.redis.nodes.join(','), REDIS_KEY_PREFIX: config.redis.key_prefix, ADMIN_TOKEN: 'x'.repeat(16) },
         timeout: 20_000,
       });
     const first = await run();

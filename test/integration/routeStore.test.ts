@@ -93,7 +93,9 @@ describe('route store against a shared Redis', () => {
   });
 
   it('invalidates a changed number on every instance within 100 ms', async () => {
+    const created = Promise.all([nextInvalidation(a.store, '+15550002002', 1000), nextInvalidation(b.store, '+15550002002', 1000)]);
     const num = await catalog.createNumber(phoneNumber({ phone_number: '+15550002002', status: 'active' }));
+    await created;
     // Both instances hold the number in cache.
     await a.store.number(num.phone_number);
     await b.store.number(num.phone_number);
