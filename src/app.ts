@@ -21,7 +21,8 @@ import { CidrMatcher } from './domain/cidr.js';
 import type { OutboundPipelineDeps } from './pipeline/outbound.js';
 import { RedisWorkspaceSettings } from './stores/workspaceSettings.js';
 import { Catalog } from './stores/catalog.js';
-import { redisKeys } from './stores/keys.js';
+import { checkKeyLayout, redisKeys } from './stores/keys.js';
+import { RedisHealth } from './stores/redisHealth.js';
 import { createRedis, whenReady, type RedisClient } from './stores/redis.js';
 import { RedisRouteStore, routeStoreOptions, type RouteStore } from './stores/routeStore.js';
 import { onMethod } from './types/drachtio.js';
@@ -64,7 +65,10 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
   const redis: RedisClient = createRedis(config.redis, 'main');
   const subscriber: RedisClient = createRedis(config.redis, 'invalidations');
   const keys = redisKeys(config.redis.key_prefix);
+  // Refuses (naming the key) a layout whose scripts would cross cluster slots, in every mode.
+  checkKeyLayout(keys, { stream: config.billing.stream, shards: config.billing.stream_shards });
   const catalog = new Catalog(redis, keys);
+  const redisHealth = new RedisHealth(redis, config.redis.mode, config.redis.health_interval_ms, logger.child({ component: 'redis-health' }));
   const store = new RedisRouteStore(
     redis,
     subscriber,
@@ -154,9 +158,12 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     health: {
       live: () => true,
       ready: async () => {
-        const redisOk = redis.status === 'ready' && storeReady;
+        const health = redisHealth.state;
+        const redisOk = health.ok && storeReady;
+        const subscription = store.subscription;
         const checks = {
-          redis: { ok: redisOk, detail: redisOk ? 'ready' : `redis ${redis.status}${storeReady ? '' : ', route store not loaded'}` },
+          redis: { ok: redisOk, detail: storeReady ? health.detail : `${health.detail}, route store not loaded` },
+          invalidations: { ok: subscription.ok, detail: subscription.detail },
           drachtio: { ok: drachtio.state === 'connected', detail: drachtio.why },
           accepting_calls: { ok: !draining, detail: draining ? 'draining for shutdown' : 'accepting' },
         };
@@ -184,6 +191,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       logger.info({ address: admin.addresses() }, 'admin API listening');
       drachtio.start();
       limiter.start();
+      redisHealth.start();
       for (;;) {
         try {
           await whenReady(redis, 5000);
@@ -208,6 +216,8 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         logger.info({ ended }, 'drain timeout: ended the calls left with BYE');
       }
       await limiter.stop();
+      redisHealth.stop();
+      store.stop();
       drachtio.stop();
       await admin.close();
       await billing.stop();

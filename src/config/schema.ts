@@ -31,6 +31,8 @@ const redisSchema = z
       .default('sipedge:'),
     /** Upper bound for one Redis command on the call path; past it the call is answered from cache or 503. */
     command_timeout_ms: z.coerce.number().int().min(10).max(10_000).default(250),
+    /** How often /readyz's view of Redis is refreshed (PING; per master and the slot map on a cluster; ROLE under Sentinel), and a cluster client's slot map. */
+    health_interval_ms: z.coerce.number().int().min(100).max(60_000).default(1000),
   })
   .superRefine((r, ctx) => {
     if (r.mode !== 'standalone' && r.nodes.length === 0) {
@@ -103,6 +105,12 @@ const cacheSchema = z.object({
   ttl_s: z.coerce.number().int().min(1).default(300),
   negative_ttl_s: z.coerce.number().int().min(0).default(30),
   max_keys: z.coerce.number().int().min(100).default(1_000_000),
+  /**
+   * How often each instance proves its invalidation subscription with a ping through the channel
+   * (a ping not back within two periods = subscription lost: /readyz says so, and the whole cache
+   * is invalidated when pings return). 0 = off.
+   */
+  subscription_check_ms: z.coerce.number().int().min(0).max(60_000).default(1000),
 });
 
 export const configSchema = z.object({

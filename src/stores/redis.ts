@@ -34,7 +34,15 @@ export function createRedis(config: Config['redis'], purpose: string): RedisClie
       return new Redis({ ...common, sentinels: config.nodes.map(hostPort), name: config.sentinel_name, db });
     }
     case 'cluster':
-      return new Cluster(config.nodes.map(hostPort), { redisOptions: common, enableOfflineQueue: false });
+      // ioredis refreshes its slot map only on MOVED or a lost connection by default: a master
+      // that hangs answers neither, so after its failover the client would keep sending to it.
+      // Refresh on a timer as well (each refresh asks one node, the next if it does not answer).
+      return new Cluster(config.nodes.map(hostPort), {
+        redisOptions: common,
+        enableOfflineQueue: false,
+        slotsRefreshInterval: config.health_interval_ms,
+        slotsRefreshTimeout: Math.max(config.command_timeout_ms, 500),
+      });
     default: {
       const never: never = config.mode;
       throw new Error(`unknown redis mode ${String(never)}`);

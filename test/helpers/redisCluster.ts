@@ -42,7 +42,7 @@ export interface RedisCluster {
   /** SIGSTOP / SIGCONT one node */
   pause(port: number): void;
   resume(port: number): void;
-  /** resolves when every node agrees the cluster is ok with all 16384 slots served */
+  /** resolves when every live node agrees the cluster is ok with all 16384 slots served, and every live replica is in sync */
   waitHealthy(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -82,7 +82,9 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
         [
           '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
           '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-          '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 5000), '--loglevel', 'warning',
+          '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 5000), '--loglevel', 'notice', '--logfile', join(dir, `redis-${port}.log`),
+          // replicas sync at once (a replica that never synced cannot take over)
+          '--repl-diskless-sync-delay', '0',
         ],
         { stdio: 'ignore' },
       );
@@ -134,6 +136,8 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
             if (!p || p.exitCode !== null || p.signalCode !== null) continue;
             const info = await cli(port, 'CLUSTER', 'INFO').catch(() => '');
             if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) return false;
+            const replication = await cli(port, 'INFO', 'replication').catch(() => '');
+            if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return false;
           }
           return true;
         },

@@ -12,7 +12,7 @@ import { redisKeys } from '../../src/stores/keys.js';
 import { createRedis, whenReady, type RedisClient } from '../../src/stores/redis.js';
 import { redisSection } from '../helpers/testRedis.js';
 
-export const logger = createLogger('silent');
+export const logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent');
 
 export function billingConfig(url: string, prefix: string, billing: Record<string, unknown> = {}): Config {
   return configSchema.parse({
