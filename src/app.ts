@@ -25,7 +25,10 @@ import { checkKeyLayout, redisKeys } from './stores/keys.js';
 import { RedisHealth } from './stores/redisHealth.js';
 import { createRedis, whenReady, type RedisClient } from './stores/redis.js';
 import { RedisRouteStore, routeStoreOptions, type RouteStore } from './stores/routeStore.js';
-import { onMethod } from './types/drachtio.js';
+import { onMethod, stopNewRequests } from './types/drachtio.js';
+
+/** After handing new INVITEs off to other apps, how long INVITEs drachtio had already sent here are still taken. */
+const HANDOFF_GRACE_MS = 250;
 
 export interface App {
   readonly admin: FastifyInstance;
@@ -83,6 +86,9 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
   const billing = createBilling({ config, metrics, logger });
   lifecycle.attach(billing.listener);
   const activeCalls = new ActiveCalls();
+  /** set at stop(): /readyz says not ready */
+  let stopping = false;
+  /** new INVITEs reaching this instance are refused with 503 draining */
   let draining = false;
   let storeReady = false;
 
@@ -165,7 +171,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
           redis: { ok: redisOk, detail: storeReady ? health.detail : `${health.detail}, route store not loaded` },
           invalidations: { ok: subscription.ok, detail: subscription.detail },
           drachtio: { ok: drachtio.state === 'connected', detail: drachtio.why },
-          accepting_calls: { ok: !draining, detail: draining ? 'draining for shutdown' : 'accepting' },
+          accepting_calls: { ok: !stopping, detail: stopping ? 'draining for shutdown' : 'accepting' },
         };
         return { ready: Object.values(checks).every((c) => c.ok), checks };
       },
@@ -207,7 +213,17 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       }
     },
     async stop() {
-      // New calls get 503 at once and /readyz turns false; calls up may finish until the drain timeout.
+      // /readyz turns false at once. With drachtio.mode inbound and shutdown.handoff_new_calls,
+      // drachtio-server is told to send new INVITEs to the other apps connected to it (requests in
+      // this instance's dialogs still come here); INVITEs it routed here before that are still taken
+      // for HANDOFF_GRACE_MS. Then new INVITEs get 503 draining; calls up may finish until the
+      // drain timeout.
+      stopping = true;
+      if (config.shutdown.handoff_new_calls && config.drachtio.mode === 'inbound' && drachtio.state === 'connected') {
+        stopNewRequests(srf, 'invite');
+        logger.info('draining: drachtio-server no longer sends new INVITEs here');
+        await new Promise((resolve) => setTimeout(resolve, HANDOFF_GRACE_MS));
+      }
       draining = true;
       const drainMs = config.shutdown.drain_timeout_s * 1000;
       logger.info({ activeCalls: activeCalls.size, drainMs }, 'draining');

@@ -137,7 +137,17 @@ export const configSchema = z.object({
     .prefault({}),
   billing: billingConfigSchema.prefault({}),
   shutdown: z
-    .object({ drain_timeout_s: z.coerce.number().int().min(0).default(30) })
+    .object({
+      drain_timeout_s: z.coerce.number().int().min(0).default(30),
+      /**
+       * On SIGTERM (drachtio.mode inbound), tell drachtio-server to route new INVITEs to the other
+       * apps connected to it, so that draining one of several instances sharing a drachtio-server
+       * refuses no call. An instance alone on its drachtio-server leaves new INVITEs to drachtio,
+       * which answers them 503 itself (no Retry-After); false keeps taking them and answers 503
+       * draining with Retry-After.
+       */
+      handoff_new_calls: z.boolean().default(true),
+    })
     .prefault({}),
 });
 

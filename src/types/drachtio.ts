@@ -52,3 +52,13 @@ type RequestHandler = (req: SrfRequest, res: SrfResponse) => void;
 export function onMethod(srf: Srf, method: 'options' | 'register' | 'subscribe' | 'message' | 'info' | 'notify', handler: RequestHandler): void {
   (srf as unknown as Record<string, (h: RequestHandler) => void>)[method]!(handler);
 }
+
+/**
+ * Asks drachtio-server (inbound connections) to stop selecting this app for new requests outside a
+ * dialog (`remove_route`; drachtio 0.9.x drops every verb of the app at once): new INVITEs go to the
+ * other apps connected to the same server, while requests inside this app's dialogs still reach it.
+ * drachtio-srf has it as Srf#unregisterForMessages, undeclared.
+ */
+export function stopNewRequests(srf: Srf, method: 'invite'): void {
+  (srf as unknown as { unregisterForMessages(verb: string): void }).unregisterForMessages(method);
+}
