@@ -44,6 +44,8 @@ export interface RedisCluster {
   resume(port: number): void;
   /** resolves when every live node agrees the cluster is ok with all 16384 slots served, and every live replica is in sync */
   waitHealthy(timeoutMs: number): Promise<void>;
+  /** resolves when every live master's replicas have acknowledged all of its writes so far */
+  waitReplicated(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -143,6 +145,22 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
         },
         timeoutMs,
         'cluster healthy',
+      );
+    },
+    async waitReplicated(timeoutMs) {
+      const masters = await cluster.masters();
+      await waitFor(
+        async () => {
+          for (const port of masters) {
+            const info = await cli(port, 'INFO', 'replication').catch(() => '');
+            const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? NaN);
+            const replicas = [...info.matchAll(/slave\d+:.*offset=(\d+)/g)].map((m) => Number(m[1]));
+            if (!Number.isFinite(offset) || replicas.length === 0 || replicas.some((r) => r < offset)) return false;
+          }
+          return true;
+        },
+        timeoutMs,
+        'replicas in sync',
       );
     },
     stop: stopAll,

@@ -52,7 +52,7 @@ describe('route store and readiness through a cluster failover', () => {
     const numbers = Array.from({ length: 60 }, (_, i) => phoneNumber({ id: `num_fo_${i}`, phone_number: `+1555300${String(i).padStart(4, '0')}`, status: 'active' }));
     await catalog.importNumbers(numbers);
     // Replication is asynchronous: let every master's replica have the writes before one hangs.
-    await Promise.all(main.nodes('master').map((m) => m.call('WAIT', '1', '200')));
+    await cluster.waitReplicated(10_000);
     const health = new RedisHealth(main, 'cluster', 500, logger);
     expect(await health.probe()).toMatchObject({ ok: true });
 
