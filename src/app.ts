@@ -37,10 +37,14 @@ import { CidrMatcher } from './domain/cidr.js';
 import type { OutboundPipelineDeps } from './pipeline/outbound.js';
 import { RedisWorkspaceSettings } from './stores/workspaceSettings.js';
 import { Catalog } from './stores/catalog.js';
-import { redisKeys } from './stores/keys.js';
+import { checkKeyLayout, redisKeys } from './stores/keys.js';
+import { RedisHealth } from './stores/redisHealth.js';
 import { createRedis, whenReady, type RedisClient } from './stores/redis.js';
 import { RedisRouteStore, routeStoreOptions, type RouteStore } from './stores/routeStore.js';
-import { onMethod, pendingInviteCount } from './types/drachtio.js';
+import { onMethod, pendingInviteCount, stopNewRequests } from './types/drachtio.js';
+
+/** After handing new INVITEs off to other apps, how long INVITEs drachtio had already sent here are still taken. */
+const HANDOFF_GRACE_MS = 250;
 
 export interface App {
   readonly admin: FastifyInstance;
@@ -93,7 +97,10 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
   const redis: RedisClient = createRedis(config.redis, 'main');
   const subscriber: RedisClient = createRedis(config.redis, 'invalidations');
   const keys = redisKeys(config.redis.key_prefix);
+  // Refuses (naming the key) a layout whose scripts would cross cluster slots, in every mode.
+  checkKeyLayout(keys, { stream: config.billing.stream, shards: config.billing.stream_shards });
   const catalog = new Catalog(redis, keys);
+  const redisHealth = new RedisHealth(redis, config.redis.mode, config.redis.health_interval_ms, logger.child({ component: 'redis-health' }));
   const store = new RedisRouteStore(
     redis,
     subscriber,
@@ -117,6 +124,9 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     logger.child({ component: 'reaper' }),
   );
   const media = createMediaService(config.media, metrics, logger);
+  /** set at stop(): /readyz says not ready */
+  let stopping = false;
+  /** new INVITEs reaching this instance are refused with 503 draining */
   let draining = false;
   let storeReady = false;
 
@@ -262,11 +272,14 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     health: {
       live: () => true,
       ready: async () => {
-        const redisOk = redis.status === 'ready' && storeReady;
+        const health = redisHealth.state;
+        const redisOk = health.ok && storeReady;
+        const subscription = store.subscription;
         const checks = {
-          redis: { ok: redisOk, detail: redisOk ? 'ready' : `redis ${redis.status}${storeReady ? '' : ', route store not loaded'}` },
+          redis: { ok: redisOk, detail: storeReady ? health.detail : `${health.detail}, route store not loaded` },
+          invalidations: { ok: subscription.ok, detail: subscription.detail },
           drachtio: { ok: drachtio.state === 'connected', detail: drachtio.why },
-          accepting_calls: { ok: !draining, detail: draining ? 'draining for shutdown' : 'accepting' },
+          accepting_calls: { ok: !stopping, detail: stopping ? 'draining for shutdown' : 'accepting' },
           ...(media ? { media_anchor: mediaCheck(media.anchor.health()) } : {}),
         };
         return { ready: Object.values(checks).every((c) => c.ok), checks };
@@ -304,6 +317,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       drachtio.start();
       limiter.start();
       reaper.start();
+      redisHealth.start();
       for (;;) {
         try {
           await whenReady(redis, 5000);
@@ -320,7 +334,17 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       }
     },
     async stop() {
-      // New calls get 503 at once and /readyz turns false; calls up may finish until the drain timeout.
+      // /readyz turns false at once. With drachtio.mode inbound and shutdown.handoff_new_calls,
+      // drachtio-server is told to send new INVITEs to the other apps connected to it (requests in
+      // this instance's dialogs still come here); INVITEs it routed here before that are still taken
+      // for HANDOFF_GRACE_MS. Then new INVITEs get 503 draining; calls up may finish until the
+      // drain timeout.
+      stopping = true;
+      if (config.shutdown.handoff_new_calls && config.drachtio.mode === 'inbound' && drachtio.state === 'connected') {
+        stopNewRequests(srf, 'invite');
+        logger.info('draining: drachtio-server no longer sends new INVITEs here');
+        await new Promise((resolve) => setTimeout(resolve, HANDOFF_GRACE_MS));
+      }
       draining = true;
       const drainMs = config.shutdown.drain_timeout_s * 1000;
       logger.info({ activeCalls: activeCalls.size, drainMs }, 'draining');
@@ -331,6 +355,8 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       reaper.stop();
       await callbacks?.stop(config.callbacks.timeout_ms);
       await limiter.stop();
+      redisHealth.stop();
+      store.stop();
       drachtio.stop();
       media?.stop();
       await admin.close();

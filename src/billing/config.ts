@@ -45,7 +45,14 @@ const plansSchema = z
 export const billingConfigSchema = z
   .object({
     /** Stream name under redis.key_prefix (the full key is prefix + stream). */
-    stream: z.string().min(1).regex(/^[^\s]+$/, 'must not contain spaces').default('billing:events'),
+    stream: z.string().min(1).regex(/^[^\s{}]+$/, 'must not contain spaces or braces').default('billing:events'),
+    /**
+     * Number of streams the events are spread over (each call's events stay in one, in order). 1
+     * keeps a single stream `prefix+stream`; on Redis Cluster use several (e.g. 16) so billing
+     * writes and their dedupe keys spread over every master. Same value on every instance; change
+     * it only with every instance stopped.
+     */
+    stream_shards: z.coerce.number().int().min(1).max(256).default(1),
     /** Approximate cap (XADD MAXLEN ~) on stream entries; 0 = never trim. */
     stream_maxlen: z.coerce.number().int().min(0).default(1_000_000),
     /** "minimum/increment" per plan key; the rule (first minute or actual) is fixed per key. */

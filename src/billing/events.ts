@@ -19,12 +19,17 @@ import { billableSeconds, type BillingPlan } from './plan.js';
  * - Every answered call gets exactly one `call.answered` and one `call.ended`; an edge restart
  *   closes calls left open with `end_cause: "edge_restart"` and the duration up to the owning
  *   instance's last heartbeat (`recovered_by` names the instance that closed it).
+ * - `call.corrected`: a recovery closed the call (edge_restart) while its instance was in fact alive
+ *   (cut off from Redis longer than the liveness TTL); the instance, when the call really ends,
+ *   states its real end. Its `billable_s` is the call's TOTAL and replaces the `call.ended` one:
+ *   the charge of a call is the `billable_s` of its `call.corrected` if any, else of its
+ *   `call.ended`, else (still open) of its `call.answered`. Applying it twice changes nothing.
  * - Unanswered, cancelled and rejected calls are never charged: `call.ended` with
  *   `status: "unanswered"` and `billable_s: 0`, or `call.rejected` (no `call.started`).
  */
 export const SCHEMA_VERSION = 2;
 
-export const EVENT_TYPES = ['call.started', 'call.answered', 'call.ended', 'call.rejected'] as const;
+export const EVENT_TYPES = ['call.started', 'call.answered', 'call.ended', 'call.corrected', 'call.rejected'] as const;
 export type BillingEventType = (typeof EVENT_TYPES)[number];
 
 export const END_CAUSES = [
@@ -132,6 +137,22 @@ export const callEndedSchema = z.object({
   media: callMediaSchema.nullable(),
 });
 
+/** The real end of an answered call that a recovery closed while its instance was alive. */
+export const callCorrectedSchema = z.object({
+  type: z.literal('call.corrected'),
+  ...callFields,
+  status: z.literal('answered'),
+  answered_at: ms,
+  ended_at: ms,
+  duration_ms: ms,
+  /** the call's total charge: replaces the billable_s of its call.ended */
+  billable_s: seconds,
+  end_cause: z.enum(END_CAUSES),
+  sip_status: z.null(),
+  /** the idempotency key of the call.ended this corrects */
+  corrects: z.string().min(1),
+});
+
 export const callRejectedSchema = z.object({
   type: z.literal('call.rejected'),
   ...envelope,
@@ -146,7 +167,7 @@ export const callRejectedSchema = z.object({
 });
 
 export const billingEventSchema = z
-  .discriminatedUnion('type', [callStartedSchema, callAnsweredSchema, callEndedSchema, callRejectedSchema])
+  .discriminatedUnion('type', [callStartedSchema, callAnsweredSchema, callEndedSchema, callCorrectedSchema, callRejectedSchema])
   .superRefine((e, ctx) => {
     const key = idempotencyKey(e.call_id, e.type);
     if (e.idempotency_key !== key) ctx.addIssue({ code: 'custom', path: ['idempotency_key'], message: `must be ${key}` });
@@ -162,12 +183,16 @@ export const billingEventSchema = z
         ctx.addIssue({ code: 'custom', path: ['billable_s'], message: 'an answered call is billed at least the plan minimum' });
       }
     }
+    if (e.type === 'call.corrected' && e.billable_s < e.plan.minimum_s) {
+      ctx.addIssue({ code: 'custom', path: ['billable_s'], message: 'an answered call is billed at least the plan minimum' });
+    }
   });
 
 export type CallStartedEvent = z.infer<typeof callStartedSchema>;
 export type CallAnsweredEvent = z.infer<typeof callAnsweredSchema>;
 export type CallEndedEvent = z.infer<typeof callEndedSchema>;
 export type CallRejectedEvent = z.infer<typeof callRejectedSchema>;
+export type CallCorrectedEvent = z.infer<typeof callCorrectedSchema>;
 export type BillingEvent = z.infer<typeof billingEventSchema>;
 
 export function idempotencyKey(callId: string, type: BillingEventType): string {
@@ -269,6 +294,23 @@ export function callEndedByRecovery(answered: CallAnsweredEvent, lastHeartbeat: 
     sip_status: null,
     recovered_by: recoveredBy,
     media: null,
+  };
+}
+
+/**
+ * The owner's real end of a call that a recovery closed while the owner was alive: the same
+ * figures as the owner's own call.ended, under its own idempotency key.
+ */
+export function callCorrected(ended: CallEndedEvent): CallCorrectedEvent {
+  const { type: _type, event_id: _id, idempotency_key: key, recovered_by: _by, status: _status, answered_at, sip_status: _sip, ...rest } = ended;
+  return {
+    ...rest,
+    type: 'call.corrected',
+    ...ids(ended.call_id, 'call.corrected'),
+    status: 'answered',
+    answered_at: answered_at ?? ended.ended_at - ended.duration_ms,
+    sip_status: null,
+    corrects: key,
   };
 }
 

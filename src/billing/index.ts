@@ -62,13 +62,14 @@ export function createBilling(deps: BillingDeps): Billing {
   const redis = deps.redis ?? createRedis(config.redis, 'billing');
   if (ownsRedis) redis.on('error', (err: Error) => logger.debug({ err: { message: err.message } }, 'billing redis connection error'));
 
+  const shards = keys.billingShards(cfg.stream, cfg.stream_shards);
   const spool = new Spool(cfg.spool_dir, instanceId, logger, (n) => metrics.billingSpoolEvents.set(n));
   spool.open();
   const sink = new StreamSink(
     redis,
     keys,
     {
-      stream: keys.billingStream(cfg.stream),
+      shards,
       maxlen: cfg.stream_maxlen,
       dedupeTtlMs: cfg.dedupe_ttl_s * 1000,
       batchSize: cfg.batch_size,
@@ -90,6 +91,7 @@ export function createBilling(deps: BillingDeps): Billing {
       heartbeatIntervalMs: cfg.heartbeat_interval_s * 1000,
       livenessTtlMs: cfg.liveness_ttl_s * 1000,
       batchSize: cfg.batch_size,
+      shards,
     },
     metrics,
     logger,
@@ -122,7 +124,7 @@ export function createBilling(deps: BillingDeps): Billing {
       return sink.backlog;
     },
     async start() {
-      logger.info({ owner, stream: keys.billingStream(cfg.stream), spooled: spool.pending }, 'billing starting');
+      logger.info({ owner, streams: shards.map((s) => s.stream), spooled: spool.pending }, 'billing starting');
       sink.resume();
       await recovery.tick();
       recovery.start();

@@ -1,66 +1,83 @@
 /** ARGV values per event in APPEND_LUA. */
-export const APPEND_ARGS = 8;
+export const APPEND_ARGS = 6;
 
 /**
  * Lua run by Redis so that each billing append and its guards are one atomic step; one call of
- * the script appends a whole batch (one round trip and one command for many events).
+ * the script appends a whole batch of one stream shard (every key below shares the shard's hash
+ * tag, so one Redis Cluster slot).
  *
- * APPEND — KEYS: stream, heartbeat registry, then per event: seen hash of the call, open-call
- * hash of the owner, liveness key of the owner. ARGV: maxlen (0 = no trimming), dedupe TTL ms,
- * then per event APPEND_ARGS values: type, idempotency key, event JSON, mode, call id, owner,
- * answered-at ms, force ("1" = reap even if the owner's liveness key exists).
+ * APPEND — KEYS: the shard's stream, the shard's owners hash, then per event: the call's seen hash,
+ * the owner's open-call hash. ARGV: maxlen (0 = no trimming), dedupe TTL ms, then per event
+ * APPEND_ARGS values: type, idempotency key, event JSON, mode, call id, owner.
  *
- * Modes:
+ * Modes (the seen hash records, per event type, the mode that appended it):
  * - plain: append unless this call's event type was appended already (retry / replay).
- * - open:  call.answered; also records the call as open under its owner (and registers the owner).
- * - close: call.ended of an answered call; appends only if it removes the open record (HDEL
- *          returns 1 once), so the normal end and a recovery can never both append a call.ended.
- * - reap:  close for an owner that died: refused while the owner's liveness key exists (unless
- *          force: an earlier life of this very instance).
+ * - open:  call.answered; also records the call as open under its owner, and the owner in the
+ *          shard's owners hash (with Redis's time, so a peer sees how new it is).
+ * - close: the owner's call.ended of an answered call: appends only if it removes the open record
+ *          (HDEL returns 1 once). Its own earlier close → 0; a recovery got there first → -1, and
+ *          the owner then appends a call.corrected with the real duration.
+ * - reap:  a recovery's call.ended for an owner taken for dead: the same claim on the open record.
  *
  * Returns one result per event: 1 appended, 0 duplicate (already appended), -1 already closed by
- * someone else, -2 owner alive (reap refused). A Redis error aborts the rest of the batch; the
- * events before it stay appended and are recognised as duplicates when the batch is retried.
+ * someone else. A Redis error aborts the rest of the batch; the events before it stay appended
+ * and are recognised as duplicates when the batch is retried.
  */
 export const APPEND_LUA = `
 local maxlen = tonumber(ARGV[1])
 local ttl = ARGV[2]
 local results = {}
-local function append(seen, open, alive, a)
-  local type, callId = ARGV[a], ARGV[a + 4]
-  if redis.call('HEXISTS', seen, type) == 1 then return 0 end
-  local mode = ARGV[a + 3]
-  if mode == 'reap' and ARGV[a + 7] ~= '1' and redis.call('EXISTS', alive) == 1 then return -2 end
-  if mode == 'close' or mode == 'reap' then
+local function append(seen, open, a)
+  local type, json, mode, callId = ARGV[a], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local prior = redis.call('HGET', seen, type)
+  if mode == 'close' then
+    if prior == 'close' then return 0 end
+    if redis.call('HDEL', open, callId) == 0 then return -1 end
+  elseif prior then
+    return 0
+  elseif mode == 'reap' then
     if redis.call('HDEL', open, callId) == 0 then return -1 end
   elseif mode == 'open' then
-    redis.call('HSET', open, callId, ARGV[a + 2])
-    redis.call('HSETNX', KEYS[2], ARGV[a + 5], ARGV[a + 6])
+    redis.call('HSET', open, callId, json)
+    local t = redis.call('TIME')
+    redis.call('HSETNX', KEYS[2], ARGV[a + 5], string.format('%.0f', t[1] * 1000 + math.floor(t[2] / 1000)))
   end
-  redis.call('HSET', seen, type, '1')
+  redis.call('HSET', seen, type, mode)
   redis.call('PEXPIRE', seen, ttl)
   if maxlen > 0 then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'type', type, 'idempotency_key', ARGV[a + 1], 'event', ARGV[a + 2])
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'type', type, 'idempotency_key', ARGV[a + 1], 'event', json)
   else
-    redis.call('XADD', KEYS[1], '*', 'type', type, 'idempotency_key', ARGV[a + 1], 'event', ARGV[a + 2])
+    redis.call('XADD', KEYS[1], '*', 'type', type, 'idempotency_key', ARGV[a + 1], 'event', json)
   end
   return 1
 end
-for i = 0, (#KEYS - 2) / 3 - 1 do
-  results[i + 1] = append(KEYS[3 + i * 3], KEYS[4 + i * 3], KEYS[5 + i * 3], 3 + i * ${APPEND_ARGS})
+for i = 0, (#KEYS - 2) / 2 - 1 do
+  results[i + 1] = append(KEYS[3 + i * 2], KEYS[4 + i * 2], 3 + i * ${APPEND_ARGS})
 end
 return results
 `;
 
 /**
- * RETIRE — forgets an owner that holds no open call any more. KEYS: open hash, heartbeat registry,
- * liveness key. ARGV: owner. Returns 1 when retired, 0 when calls are still open.
+ * RETIRE — forgets an owner in one shard once it holds no open call there. KEYS: the owner's open
+ * hash, the shard's owners hash. ARGV: owner. Returns 1 when retired, 0 when calls are still open.
  */
 export const RETIRE_LUA = `
 if redis.call('HLEN', KEYS[1]) > 0 then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('DEL', KEYS[3])
 return 1
 `;
 
-export const APPEND_RESULTS = { appended: 1, duplicate: 0, closed: -1, ownerAlive: -2 } as const;
+/**
+ * HEARTBEAT — KEYS: the heartbeat registry. ARGV: owner, the owner's clock (ms). Records
+ * "<Redis ms>:<owner ms>" and returns { Redis ms, 1 if the owner was registered before }: liveness
+ * is judged on Redis's clock (one clock for every instance), recovered durations on the owner's.
+ */
+export const HEARTBEAT_LUA = `
+local t = redis.call('TIME')
+local ms = t[1] * 1000 + math.floor(t[2] / 1000)
+local had = redis.call('HEXISTS', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], string.format('%.0f', ms) .. ':' .. ARGV[2])
+return { ms, had }
+`;
+
+export const APPEND_RESULTS = { appended: 1, duplicate: 0, closed: -1 } as const;

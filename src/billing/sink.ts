@@ -1,14 +1,15 @@
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { RedisKeys } from '../stores/keys.js';
+import { billingShardOf, type BillingShard, type RedisKeys } from '../stores/keys.js';
+import { callCorrected } from './events.js';
 import type { RedisClient } from '../stores/redis.js';
 import { APPEND_LUA, APPEND_RESULTS, RETIRE_LUA } from './scripts.js';
 import type { SinkOp } from './sinkOp.js';
 import type { Spool } from './spool.js';
 
 export interface SinkOptions {
-  /** full Redis key of the stream */
-  readonly stream: string;
+  /** the stream's shards (a call's events all go to shard billingShardOf(call id)) */
+  readonly shards: readonly BillingShard[];
   /** XADD MAXLEN ~ cap; 0 = no trimming */
   readonly maxlen: number;
   readonly dedupeTtlMs: number;
@@ -32,7 +33,6 @@ const RESULT_LABEL: Readonly<Record<number, string>> = {
   [APPEND_RESULTS.appended]: 'appended',
   [APPEND_RESULTS.duplicate]: 'duplicate',
   [APPEND_RESULTS.closed]: 'superseded',
-  [APPEND_RESULTS.ownerAlive]: 'owner_alive',
 };
 
 /**
@@ -62,7 +62,7 @@ export class StreamSink {
   ) {
     this.delayMs = options.retryMinMs;
     redis.defineCommand('sipEdgeBillingAppend', { lua: APPEND_LUA }); // numkeys varies with the batch
-    redis.defineCommand('sipEdgeBillingRetire', { numberOfKeys: 3, lua: RETIRE_LUA });
+    redis.defineCommand('sipEdgeBillingRetire', { numberOfKeys: 2, lua: RETIRE_LUA });
     redis.on('ready', () => this.retryNow());
   }
 
@@ -104,15 +104,33 @@ export class StreamSink {
     this.spool.close();
   }
 
-  /** Runs ops now, in one script call, without queueing (recovery); errors are returned per op. */
+  /**
+   * Runs ops now, without queueing (recovery uses it directly): one script call per stream shard,
+   * the shards at once; errors are returned per op.
+   */
   async run(ops: readonly SinkOp[]): Promise<AppendResult[]> {
-    if (ops.length === 0) return [];
-    const keys: string[] = [this.options.stream, this.keys.billingHeartbeats];
+    const results: AppendResult[] = new Array<AppendResult>(ops.length);
+    const byShard = new Map<number, number[]>();
+    ops.forEach((op, i) => {
+      const shard = billingShardOf(op.event.call_id, this.options.shards.length);
+      const at = byShard.get(shard);
+      if (at) at.push(i);
+      else byShard.set(shard, [i]);
+    });
+    await Promise.all([...byShard].map(async ([shard, at]) => {
+      const replies = await this.runShard(this.options.shards[shard]!, at.map((i) => ops[i]!));
+      at.forEach((i, j) => (results[i] = replies[j]!));
+    }));
+    return results;
+  }
+
+  private async runShard(shard: BillingShard, ops: readonly SinkOp[]): Promise<AppendResult[]> {
+    const keys: string[] = [shard.stream, shard.owners];
     const argv: (string | number)[] = [this.options.maxlen, this.options.dedupeTtlMs];
     for (const op of ops) {
       const e = op.event;
-      keys.push(this.keys.billingSeen(e.call_id), this.keys.billingOpen(op.owner), this.keys.billingAlive(op.owner));
-      argv.push(e.type, e.idempotency_key, JSON.stringify(e), op.mode, e.call_id, op.owner, e.occurred_at, op.force ? '1' : '0');
+      keys.push(shard.seen(e.call_id), shard.open(op.owner));
+      argv.push(e.type, e.idempotency_key, JSON.stringify(e), op.mode, e.call_id, op.owner);
     }
     let replies: unknown;
     try {
@@ -127,19 +145,23 @@ export class StreamSink {
     return ops.map((op, i) => {
       const result = Number(replies[i]);
       this.metrics.billingEvents.inc({ type: op.event.type, result: RESULT_LABEL[result] ?? 'unknown' });
-      if (result === APPEND_RESULTS.closed) {
-        this.logger.warn({ callId: op.event.call_id, type: op.event.type }, 'billing: call already closed by another instance (edge_restart), call.ended not appended again');
+      if (result === APPEND_RESULTS.closed && op.mode === 'close' && op.event.type === 'call.ended') {
+        // A peer took this instance for dead and closed the call up to its last heartbeat: state
+        // the real end (see callCorrected); it goes out after what is queued now.
+        this.logger.warn({ callId: op.event.call_id }, 'billing: call was closed by a peer\'s recovery while this instance was alive; appending call.corrected');
+        this.queue.push({ mode: 'plain', owner: op.owner, event: callCorrected(op.event) });
       }
       return result;
     });
   }
 
-  /** Forgets an owner without open calls (registry entry and liveness key). */
+  /** Forgets an owner that holds no open call in any shard; true when it is gone from every shard. */
   async retire(owner: string): Promise<boolean> {
     const commands = this.redis as unknown as BillingCommands;
-    return (
-      (await commands.sipEdgeBillingRetire(this.keys.billingOpen(owner), this.keys.billingHeartbeats, this.keys.billingAlive(owner), owner)) === 1
-    );
+    const retired = await Promise.all(this.options.shards.map((shard) => commands.sipEdgeBillingRetire(shard.open(owner), shard.owners, owner)));
+    if (retired.some((r) => r !== 1)) return false;
+    await this.redis.hdel(this.keys.billingHeartbeats, owner);
+    return true;
   }
 
   private kick(): void {

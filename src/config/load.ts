@@ -7,6 +7,8 @@ import { configSchema, type Config } from './schema.js';
 export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   REDIS_URL: 'redis.url',
   REDIS_KEY_PREFIX: 'redis.key_prefix',
+  REDIS_MODE: 'redis.mode',
+  REDIS_NODES: 'redis.nodes',
   DRACHTIO_MODE: 'drachtio.mode',
   DRACHTIO_HOST: 'drachtio.host',
   DRACHTIO_PORT: 'drachtio.port',

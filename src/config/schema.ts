@@ -17,23 +17,26 @@ const redisSchema = z
     url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379/0'),
     mode: z.enum(['standalone', 'sentinel', 'cluster']).default('standalone'),
     /** host:port pairs, used by sentinel and cluster modes. */
-    nodes: z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).default([]),
+    nodes: z.preprocess(
+      (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : v),
+      z.array(z.string().regex(/^[^:]+:\d+$/, 'must be host:port')).default([]),
+    ),
     /** Name of the master set (sentinel mode). */
     sentinel_name: z.string().default('mymaster'),
-    key_prefix: z.string().min(1).default('sipedge:'),
+    /** Prefix of every key. No braces: each key carries its entity's own hash tag after it (stores/keys.ts). */
+    key_prefix: z
+      .string()
+      .min(1)
+      .regex(/^[^{}]+$/, 'must not contain "{" or "}": every key carries its own hash tag after the prefix, and a tag in the prefix would put every key in one cluster slot')
+      .default('sipedge:'),
     /** Upper bound for one Redis command on the call path; past it the call is answered from cache or 503. */
     command_timeout_ms: z.coerce.number().int().min(10).max(10_000).default(250),
+    /** How often /readyz's view of Redis is refreshed (PING; per master and the slot map on a cluster; ROLE under Sentinel), and a cluster client's slot map. */
+    health_interval_ms: z.coerce.number().int().min(100).max(60_000).default(1000),
   })
   .superRefine((r, ctx) => {
     if (r.mode !== 'standalone' && r.nodes.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['nodes'], message: `mode ${r.mode} needs at least one host:port in nodes` });
-    }
-    if (r.mode === 'cluster' && !/\{[^}]+\}/.test(r.key_prefix)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['key_prefix'],
-        message: 'cluster mode needs a hash tag in the prefix (e.g. "{sipedge}:") so that atomic writes stay in one slot',
-      });
     }
   });
 
@@ -171,6 +174,12 @@ const cacheSchema = z.object({
   ttl_s: z.coerce.number().int().min(1).default(300),
   negative_ttl_s: z.coerce.number().int().min(0).default(30),
   max_keys: z.coerce.number().int().min(100).default(1_000_000),
+  /**
+   * How often each instance proves its invalidation subscription with a ping through the channel
+   * (a ping not back within two periods = subscription lost: /readyz says so, and the whole cache
+   * is invalidated when pings return). 0 = off.
+   */
+  subscription_check_ms: z.coerce.number().int().min(0).max(60_000).default(1000),
 });
 
 const apiCallsSchema = z.object({
@@ -234,7 +243,17 @@ export const configSchema = z.object({
   api_calls: apiCallsSchema.prefault({}),
   callbacks: callbacksSchema.prefault({}),
   shutdown: z
-    .object({ drain_timeout_s: z.coerce.number().int().min(0).default(30) })
+    .object({
+      drain_timeout_s: z.coerce.number().int().min(0).default(30),
+      /**
+       * On SIGTERM (drachtio.mode inbound), tell drachtio-server to route new INVITEs to the other
+       * apps connected to it, so that draining one of several instances sharing a drachtio-server
+       * refuses no call. An instance alone on its drachtio-server leaves new INVITEs to drachtio,
+       * which answers them 503 itself (no Retry-After); false keeps taking them and answers 503
+       * draining with Retry-After.
+       */
+      handoff_new_calls: z.boolean().default(true),
+    })
     .prefault({}),
 });
 

@@ -3,9 +3,9 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RejectReason } from '../pipeline/reasons.js';
 import type { RedisKeys } from '../stores/keys.js';
-import type { RedisClient } from '../stores/redis.js';
+import { runBatch, type BatchCommand, type RedisClient } from '../stores/redis.js';
 import type { RecordReader } from '../stores/routeStore.js';
-import { ADMIT_LUA, ADMIT_NUMBER_LUA, NOT_TRIED } from './scripts.js';
+import { ADMIT_TRUNK_LUA, ADMIT_WORKSPACE_LUA, GIVE_BACK_LUA } from './scripts.js';
 
 const REFUSALS: Readonly<Record<number, RejectReason>> = {
   1: 'limit_trunk_calls',
@@ -27,11 +27,12 @@ export interface Lease {
 export type Admission = { readonly kind: 'admitted'; readonly lease: Lease } | { readonly kind: 'refused'; readonly reason: RejectReason };
 
 /**
- * The route lookup's Redis read with the call's admission in the same round trip (ADMIT_NUMBER_LUA):
- * `read` goes to the route store, which calls it on a cache miss. `admission()` then says what the
- * script decided, or null when it did not decide (the route was cached, another lookup of the
- * number was under way, the record is not an active number with inbound routing, or Redis
- * failed): the caller then admits the call the usual way.
+ * The route lookup's Redis read, followed at once by the call's admission: `read` goes to the route
+ * store, which calls it on a cache miss; when the record is an active number with inbound routing
+ * it admits the call against the trunk and the number's workspace before returning the record.
+ * `admission()` then says what was decided, or null when nothing was (the route was cached,
+ * another lookup of the number was under way, the record is not admissible, or Redis failed): the
+ * caller then admits the call the usual way.
  */
 export interface AdmissionAlongLookup {
   readonly read: RecordReader;
@@ -44,14 +45,13 @@ export interface CallLimiter {
 }
 
 interface AdmitClient {
-  /** the five KEYS then ARGV, as defined with numberOfKeys: 5 */
-  sipEdgeAdmit(...args: (string | number)[]): Promise<number>;
-  /** the three KEYS then ARGV: [record or null, result or NOT_TRIED, workspace id] */
-  sipEdgeAdmitNumber(...args: (string | number)[]): Promise<[string | null, number, string | undefined]>;
+  /** KEYS trunk calls, trunk cps; ARGV as ADMIT_TRUNK_LUA */
+  sipEdgeAdmitTrunk(...args: (string | number)[]): Promise<number>;
+  /** KEYS workspace calls, workspace cps, workspace settings; ARGV as ADMIT_WORKSPACE_LUA */
+  sipEdgeAdmitWorkspace(...args: (string | number)[]): Promise<number>;
+  /** numkeys, KEYS, ARGV as GIVE_BACK_LUA */
+  sipEdgeGiveBack(...args: (string | number)[]): Promise<number>;
 }
-
-/** Stands for the workspace id in the key templates handed to ADMIT_NUMBER_LUA. */
-const WORKSPACE = '\u0000workspace\u0000';
 
 interface Held {
   readonly member: string;
@@ -70,8 +70,6 @@ export class RedisCallLimiter implements CallLimiter {
   /** Redis key -> members released since the last batch went out */
   private releasing = new Map<string, string[]>();
   private releaseTimer: NodeJS.Timeout | null = null;
-  /** prefix and suffix of the workspace's calls, cps and settings keys (ADMIT_NUMBER_LUA ARGV 9-14) */
-  private readonly workspaceKeyTemplates: readonly string[];
 
   constructor(
     private readonly redis: RedisClient,
@@ -83,17 +81,9 @@ export class RedisCallLimiter implements CallLimiter {
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {
-    const around = (key: string): string[] => {
-      const at = key.indexOf(WORKSPACE);
-      return [key.slice(0, at), key.slice(at + WORKSPACE.length)];
-    };
-    this.workspaceKeyTemplates = [
-      ...around(keys.activeCalls('workspace', WORKSPACE)),
-      ...around(keys.cpsBucket('workspace', WORKSPACE)),
-      ...around(keys.workspaceSettings(WORKSPACE)),
-    ];
-    redis.defineCommand('sipEdgeAdmit', { numberOfKeys: 5, lua: ADMIT_LUA });
-    redis.defineCommand('sipEdgeAdmitNumber', { numberOfKeys: 3, lua: ADMIT_NUMBER_LUA });
+    redis.defineCommand('sipEdgeAdmitTrunk', { numberOfKeys: 2, lua: ADMIT_TRUNK_LUA });
+    redis.defineCommand('sipEdgeAdmitWorkspace', { numberOfKeys: 3, lua: ADMIT_WORKSPACE_LUA });
+    redis.defineCommand('sipEdgeGiveBack', { lua: GIVE_BACK_LUA });
   }
 
   /** Refreshes the leases of this instance's calls well before they expire. */
@@ -113,64 +103,54 @@ export class RedisCallLimiter implements CallLimiter {
     return this.held.size;
   }
 
+  /**
+   * Both sides at once (one round trip: the two scripts go out together). A side that took its
+   * slot while the other refused gives it back, lease and token; the refusal named is the trunk's
+   * when both refuse.
+   */
   async admit(trunk: TrunkRecord, workspaceId: string, callId: string): Promise<Admission> {
     const member = `${this.instanceId}:${callId}`;
-    const keys = [
-      this.keys.activeCalls('trunk', trunk.id),
-      this.keys.cpsBucket('trunk', trunk.id),
-      this.keys.activeCalls('workspace', workspaceId),
-      this.keys.cpsBucket('workspace', workspaceId),
-      this.keys.workspaceSettings(workspaceId),
-    ];
-    let result: number;
+    const trunkKeys = [this.keys.activeCalls('trunk', trunk.id), this.keys.cpsBucket('trunk', trunk.id)];
+    const workspaceKeys = [this.keys.activeCalls('workspace', workspaceId), this.keys.cpsBucket('workspace', workspaceId), this.keys.workspaceSettings(workspaceId)];
+    const client = this.redis as unknown as AdmitClient;
+    const now = this.now();
+    const common = [now, member, now + this.leaseMs, this.leaseMs];
+    const trunkMaxCps = trunk.limits.max_cps ?? -1;
+    const workspaceMaxCps = this.defaults.max_cps ?? -1;
     const started = process.hrtime.bigint();
-    try {
-      result = await (this.redis as unknown as AdmitClient).sipEdgeAdmit(...keys, ...this.admitArgs(trunk, member));
-      this.metrics.redisSeconds.observe({ operation: 'limits_admit' }, Number(process.hrtime.bigint() - started) / 1e9);
-    } catch (err) {
-      // Limits fail open: while Redis is down, calls on cached routes keep working.
+    const [t, w] = await Promise.allSettled([
+      client.sipEdgeAdmitTrunk(...trunkKeys, ...common, trunk.limits.max_concurrent_calls ?? -1, trunkMaxCps),
+      client.sipEdgeAdmitWorkspace(...workspaceKeys, ...common, this.defaults.max_concurrent_calls ?? -1, workspaceMaxCps),
+    ]);
+    if (t.status === 'rejected' || w.status === 'rejected') {
+      // Limits fail open: while Redis is down, calls on cached routes keep working. A side that
+      // did take a slot keeps it until its lease expires (it is not refreshed).
       this.metrics.limitChecks.inc({ result: 'unavailable' });
-      this.logger.warn({ err: { message: (err as Error).message } }, 'limits unavailable; admitting call');
+      const err = (t.status === 'rejected' ? t.reason : (w as PromiseRejectedResult).reason) as Error;
+      this.logger.warn({ err: { message: err.message } }, 'limits unavailable; admitting call');
       return { kind: 'admitted', lease: { release: () => undefined } };
     }
-    return this.settle(result, member, [keys[0]!, keys[2]!]);
+    this.metrics.redisSeconds.observe({ operation: 'limits_admit' }, Number(process.hrtime.bigint() - started) / 1e9);
+    if (t.value !== 0 && w.value === 0) this.giveBack(workspaceKeys, member, now, workspaceMaxCps);
+    if (t.value === 0 && w.value !== 0) this.giveBack(trunkKeys, member, now, trunkMaxCps);
+    return this.settle(t.value !== 0 ? t.value : w.value, member, [trunkKeys[0]!, workspaceKeys[0]!]);
   }
 
   alongLookup(trunk: TrunkRecord, callId: string): AdmissionAlongLookup {
     let decided: Admission | null = null;
     const read = async (numberKey: string): Promise<string | null> => {
-      const member = `${this.instanceId}:${callId}`;
-      const trunkCalls = this.keys.activeCalls('trunk', trunk.id);
-      const started = process.hrtime.bigint();
-      const [record, result, workspaceId] = await (this.redis as unknown as AdmitClient).sipEdgeAdmitNumber(
-        numberKey,
-        trunkCalls,
-        this.keys.cpsBucket('trunk', trunk.id),
-        ...this.admitArgs(trunk, member),
-        ...this.workspaceKeyTemplates,
-      );
-      this.metrics.redisSeconds.observe({ operation: 'limits_admit_number' }, Number(process.hrtime.bigint() - started) / 1e9);
-      if (result !== NOT_TRIED && workspaceId !== undefined) {
-        decided = this.settle(result, member, [trunkCalls, this.keys.activeCalls('workspace', workspaceId)]);
-      }
-      return record;
+      const raw = await this.redis.get(numberKey);
+      const workspaceId = admissibleWorkspace(raw);
+      if (workspaceId !== null) decided = await this.admit(trunk, workspaceId, callId);
+      return raw;
     };
     return { read, admission: () => decided };
   }
 
-  /** ARGV 1-8 of both admission scripts. */
-  private admitArgs(trunk: TrunkRecord, member: string): (string | number)[] {
-    const now = this.now();
-    return [
-      now,
-      member,
-      now + this.leaseMs,
-      this.leaseMs,
-      trunk.limits.max_concurrent_calls ?? -1,
-      trunk.limits.max_cps ?? -1,
-      this.defaults.max_concurrent_calls ?? -1,
-      this.defaults.max_cps ?? -1,
-    ];
+  private giveBack(sideKeys: readonly string[], member: string, now: number, maxCps: number): void {
+    (this.redis as unknown as AdmitClient)
+      .sipEdgeGiveBack(sideKeys.length, ...sideKeys, now, member, maxCps)
+      .catch((err: Error) => this.logger.warn({ err: { message: err.message } }, 'limits: give-back failed; the slot expires with its lease'));
   }
 
   /** A script's result as an Admission; an admitted call's lease is held (refreshed) until released. */
@@ -212,11 +192,9 @@ export class RedisCallLimiter implements CallLimiter {
     if (this.releasing.size === 0) return;
     const batch = this.releasing;
     this.releasing = new Map();
-    const pipeline = this.redis.pipeline();
-    for (const [key, members] of batch) pipeline.zrem(key, ...members);
+    const commands: BatchCommand[] = [...batch].map(([key, members]) => ({ key, add: (p) => p.zrem(key, ...members) }));
     try {
-      const failed = (await pipeline.exec())?.find(([err]) => err)?.[0];
-      if (failed) throw failed;
+      await runBatch(this.redis, commands);
     } catch (err) {
       this.logger.warn({ err: { message: (err as Error).message } }, 'lease release failed; the slots expire by themselves');
     }
@@ -225,14 +203,26 @@ export class RedisCallLimiter implements CallLimiter {
   private async refresh(): Promise<void> {
     if (this.held.size === 0) return;
     const expiry = this.now() + this.leaseMs;
-    const pipeline = this.redis.pipeline();
+    const commands: BatchCommand[] = [];
     for (const { member, keys } of this.held.values()) {
-      for (const key of keys) pipeline.zadd(key, 'XX', expiry, member);
+      for (const key of keys) commands.push({ key, add: (p) => p.zadd(key, 'XX', expiry, member) });
     }
     try {
-      await pipeline.exec();
+      await runBatch(this.redis, commands);
     } catch (err) {
       this.logger.warn({ err: { message: (err as Error).message } }, 'lease refresh failed');
     }
+  }
+}
+
+/** The workspace of a number record the call may be admitted for (active, inbound routing), else null. */
+function admissibleWorkspace(raw: string | null): string | null {
+  if (raw === null) return null;
+  try {
+    const record = JSON.parse(raw) as { status?: unknown; inbound_routing?: unknown; workspace_id?: unknown };
+    const routed = typeof record.inbound_routing === 'object' && record.inbound_routing !== null;
+    return record.status === 'active' && routed && typeof record.workspace_id === 'string' ? record.workspace_id : null;
+  } catch {
+    return null;
   }
 }

@@ -117,6 +117,11 @@ export function createMetrics() {
       help: 'Billing events waiting in the local spool for Redis',
       registers: [registry],
     }),
+    billingTakenForDead: new Counter({
+      name: 'sip_edge_billing_taken_for_dead_total',
+      help: 'Times a peer closed this instance\'s calls while it was alive (cut off from Redis past the liveness TTL); each such call gets call.corrected',
+      registers: [registry],
+    }),
     billingRecoveredCalls: new Counter({
       name: 'sip_edge_billing_recovered_calls_total',
       help: 'Answered calls of dead instances (or of this instance before a restart) closed with call.ended cause edge_restart',

@@ -4,7 +4,7 @@ import { STATUS_TRANSITIONS } from '../domain/model.js';
 import { applyAtomic, type AtomicWrite, type Guard, type Op } from './atomic.js';
 import { CatalogError, notFound } from './catalogErrors.js';
 import { encodeInvalidation, type EntityKind, type RedisKeys } from './keys.js';
-import type { RedisClient } from './redis.js';
+import { getMany, type RedisClient } from './redis.js';
 
 export interface Page<T> {
   readonly items: T[];
@@ -72,9 +72,9 @@ export class Catalog {
     if (pageIds.length === 0) return { items: [], next_cursor: null };
     const recordKeys =
       kind === 'number'
-        ? (await this.redis.mget(pageIds.map((id) => this.keys.numberId(id)))).map((e) => this.keys.number(e ?? ''))
+        ? (await getMany(this.redis, pageIds.map((id) => this.keys.numberId(id)))).map((e) => this.keys.number(e ?? ''))
         : pageIds.map((id) => (kind === 'trunk' ? this.keys.trunk(id) : this.keys.agent(id)));
-    const raws = await this.redis.mget(recordKeys);
+    const raws = await getMany(this.redis, recordKeys);
     const items = raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as RecordOf<K>);
     return { items, next_cursor: ids.length > limit ? pageIds[pageIds.length - 1]! : null };
   }
@@ -197,7 +197,7 @@ export class Catalog {
         ...refs.guards,
       ];
       const ops: Op[] = records.flatMap((r) => this.numberWriteOps(r, null));
-      const applied = await applyAtomic(this.redis, { guards, ops, publish: records.map((r) => this.invalidation('number', r.phone_number)) });
+      const applied = await applyAtomic(this.redis, this.keys, { guards, ops, publish: records.map((r) => this.invalidation('number', r.phone_number)) });
       if (!applied) throw RETRY;
       return records;
     });
@@ -246,18 +246,15 @@ export class Catalog {
         { op: 'zrem', key: this.keys.index('number'), member: id },
         ...this.refOps(current, 'srem'),
       ];
-      const applied = await applyAtomic(this.redis, { guards: [{ kind: 'eq', key, value: raw }], ops, publish: [this.invalidation('number', e164)] });
+      const applied = await applyAtomic(this.redis, this.keys, { guards: [{ kind: 'eq', key, value: raw }], ops, publish: [this.invalidation('number', e164)] });
       if (!applied) throw RETRY;
     });
   }
 
   // ---- helpers -------------------------------------------------------------------------------
 
-  private async mget(keys: string[]): Promise<(string | null)[]> {
-    if (keys.length === 0) return [];
-    const out: (string | null)[] = [];
-    for (let i = 0; i < keys.length; i += 1000) out.push(...(await this.redis.mget(keys.slice(i, i + 1000))));
-    return out;
+  private mget(keys: string[]): Promise<(string | null)[]> {
+    return getMany(this.redis, keys);
   }
 
   /** Reads every trunk and agent the numbers refer to, with guards that they stay as read. */
@@ -359,7 +356,7 @@ export class Catalog {
       const raw = await this.redis.get(key);
       if (raw === null) throw notFound(kind, id);
       const guards = [{ kind: 'eq', key, value: raw } as Guard, ...(await this.unused(kind, id, 'it cannot be deleted'))];
-      const applied = await applyAtomic(this.redis, {
+      const applied = await applyAtomic(this.redis, this.keys, {
         guards,
         ops: [{ op: 'del', key }, { op: 'zrem', key: this.keys.index(kind), member: id }],
         publish: [this.invalidation(kind, id)],
@@ -378,7 +375,7 @@ export class Catalog {
   }
 
   private async commit<T>(record: T, write: AtomicWrite): Promise<T> {
-    if (!(await applyAtomic(this.redis, write))) throw RETRY;
+    if (!(await applyAtomic(this.redis, this.keys, write))) throw RETRY;
     return record;
   }
 
@@ -389,6 +386,8 @@ export class Catalog {
       } catch (err) {
         if (err !== RETRY) throw err;
       }
+      // Another writer changed (or, on a cluster, holds a lock on) what we read: let it finish.
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * (i + 1)));
     }
     throw new CatalogError('conflict', 'concurrent_modification', 'the resource kept changing during the write; try again');
   }

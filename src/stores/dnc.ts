@@ -31,16 +31,10 @@ export class RedisDoNotCallList implements DoNotCallLookup {
   ) {}
 
   async listing(workspaceId: string, e164: string): Promise<DncListing> {
-    const replies = await this.redis
-      .pipeline()
-      .zscore(this.keys.dnc({ kind: 'workspace', workspaceId }), e164)
-      .zscore(this.keys.dnc({ kind: 'platform' }), e164)
-      .exec();
-    if (!replies) throw new Error('do-not-call lookup got no reply');
-    const [workspace, platform] = replies.map(([err, value]) => {
-      if (err) throw err;
-      return value !== null;
-    });
+    // two lists, two slots on a Redis Cluster: two commands (sent together), not one pipeline
+    const [workspace, platform] = (
+      await Promise.all([this.redis.zscore(this.keys.dnc({ kind: 'workspace', workspaceId }), e164), this.redis.zscore(this.keys.dnc({ kind: 'platform' }), e164)])
+    ).map((value) => value !== null);
     if (workspace) return 'workspace';
     return platform ? 'platform' : null;
   }

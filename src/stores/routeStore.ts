@@ -5,7 +5,11 @@ import { CidrMatcher } from '../domain/cidr.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { decodeInvalidation, type Invalidation, type RedisKeys } from './keys.js';
-import type { RedisClient } from './redis.js';
+import { getMany, isCluster, type RedisClient } from './redis.js';
+import { keySlot } from './slots.js';
+
+/** Messages on the invalidation channel that start with this are subscription checks, not invalidations. */
+const PING = 'ping|';
 
 /** found: the record; absent: Redis says there is none; unavailable: Redis failed and nothing is cached. */
 export type Lookup<T> =
@@ -47,18 +51,29 @@ export interface RedisRouteStoreOptions {
   readonly ttlMs: number;
   readonly negativeTtlMs: number;
   readonly maxKeys: number;
+  /** How often the store proves its subscription by a ping through the channel (0 = never). */
+  readonly subscriptionCheckMs?: number;
+  /** How often a server whose read failed is probed (PING) while lookups to it fail fast. */
+  readonly retryMs?: number;
   readonly now?: () => number;
 }
 
 /** The store's options from the `cache:` section of the configuration. */
 export function routeStoreOptions(cache: Config['cache']): RedisRouteStoreOptions {
-  return { ttlMs: cache.ttl_s * 1000, negativeTtlMs: cache.negative_ttl_s * 1000, maxKeys: cache.max_keys };
+  return { ttlMs: cache.ttl_s * 1000, negativeTtlMs: cache.negative_ttl_s * 1000, maxKeys: cache.max_keys, subscriptionCheckMs: cache.subscription_check_ms };
 }
 
 /**
  * Route store over Redis with an in-process cache. Admin writes publish invalidations that every
- * instance applies at once; after a lost subscription every entry is revalidated on next use.
- * While Redis fails, cached entries are served as last-known-good whatever their age.
+ * instance applies at once. The subscription is proven by a ping this store publishes on the
+ * channel every `subscriptionCheckMs` and must hear back within two periods: a ping missed (the
+ * subscriber's node died, hung, or ioredis moved the cluster subscription to another node) means
+ * invalidations may have been lost, and when pings come back the whole cache is invalidated
+ * (every entry revalidated on next use; still served as last-known-good while Redis fails).
+ * While Redis fails, cached entries are served as last-known-good whatever their age, and
+ * uncached lookups fail at once: after a failed read, lookups that would go to the same server
+ * (the key's master on a cluster) answer `unavailable` without waiting, while a PING every
+ * `retryMs` probes that server; the first PING that succeeds reopens it.
  */
 export class RedisRouteStore implements RouteStore {
   private readonly cache: NodeCache;
@@ -72,6 +87,15 @@ export class RedisRouteStore implements RouteStore {
   private reloading: Promise<void> | null = null;
   private reloadAgain = false;
   private readonly now: () => number;
+  /** servers (a cluster master, or "redis") whose last read failed, with the timer probing them */
+  private readonly down = new Map<string, NodeJS.Timeout>();
+  private subscriptionOk = false;
+  private subscriptionWhy = 'not subscribed yet';
+  private readonly pingToken = `${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
+  private pingSeq = 0;
+  /** ping seq -> deadline (ms) */
+  private readonly pings = new Map<number, number>();
+  private pingTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly redis: RedisClient,
@@ -88,18 +112,126 @@ export class RedisRouteStore implements RouteStore {
   /** Subscribes to invalidations and loads the trunk table; resolves when both are done. */
   async start(): Promise<void> {
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.keys.invalidations) this.apply(message);
+      if (channel !== this.keys.invalidations) return;
+      if (message.startsWith(PING)) this.pong(message);
+      else this.apply(message);
     });
     this.subscriber.on('ready', () => {
       if (!this.subscribedOnce) return;
       // Invalidations may have been missed while disconnected: revalidate everything lazily.
-      this.epoch++;
-      this.logger.info({ epoch: this.epoch }, 'route cache: resubscribed, entries will be revalidated');
-      void this.reloadTrunks();
+      this.invalidateAll('resubscribed');
     });
     await this.subscriber.subscribe(this.keys.invalidations);
     this.subscribedOnce = true;
+    this.subscriptionOk = true;
+    this.subscriptionWhy = 'subscribed';
     await this.reloadTrunks();
+    const every = this.options.subscriptionCheckMs ?? 0;
+    if (every > 0 && !this.pingTimer) {
+      this.pingTimer = setInterval(() => void this.ping(every), every);
+      this.pingTimer.unref();
+    }
+  }
+
+  stop(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+    for (const timer of this.down.values()) clearInterval(timer);
+    this.down.clear();
+  }
+
+  /** Lookups to `server` fail fast from now until a PING to it succeeds. */
+  private markDown(server: string, error: Error): void {
+    if (this.down.has(server)) return;
+    this.logger.warn({ server, err: { message: error.message } }, 'route store: redis unavailable; uncached lookups fail fast until it answers');
+    let probing = false;
+    const timer = setInterval(() => {
+      if (probing) return;
+      probing = true;
+      this.probe(server)
+        .then((ok) => {
+          if (!ok || this.down.get(server) !== timer) return;
+          clearInterval(timer);
+          this.down.delete(server);
+          this.logger.info({ server }, 'route store: redis answers again');
+        })
+        .finally(() => {
+          probing = false;
+        });
+    }, this.options.retryMs ?? 250);
+    timer.unref();
+    this.down.set(server, timer);
+  }
+
+  /** PING the server; a cluster node no longer in the client's pool counts as answered (its slots moved). */
+  private async probe(server: string): Promise<boolean> {
+    try {
+      if (!isCluster(this.redis)) {
+        await this.redis.ping();
+        return true;
+      }
+      const node = this.redis.nodes().find((n) => `${n.options.host}:${n.options.port}` === server);
+      if (node) await node.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Whether invalidations are known to arrive (readiness), and why not. */
+  get subscription(): { readonly ok: boolean; readonly detail: string } {
+    return { ok: this.subscriptionOk, detail: this.subscriptionWhy };
+  }
+
+  /** The servers uncached lookups currently fail fast for (readiness detail). */
+  get unavailableServers(): string[] {
+    return [...this.down.keys()];
+  }
+
+  /** Every cached entry is revalidated on next use (kept as last-known-good meanwhile); trunks reload. */
+  invalidateAll(why: string): void {
+    this.epoch++;
+    this.logger.info({ epoch: this.epoch, why }, 'route cache: every entry will be revalidated');
+    void this.reloadTrunks();
+  }
+
+  private async ping(periodMs: number): Promise<void> {
+    const now = Date.now();
+    for (const [seq, deadline] of this.pings) {
+      if (deadline >= now) continue;
+      this.pings.delete(seq);
+      this.lostSubscription('a subscription check did not come back');
+    }
+    const seq = ++this.pingSeq;
+    this.pings.set(seq, now + 2 * periodMs);
+    try {
+      await this.redis.publish(this.keys.invalidations, `${PING}${this.pingToken}:${seq}`);
+    } catch (err) {
+      this.pings.delete(seq);
+      this.lostSubscription(`subscription check not sent: ${(err as Error).message}`);
+    }
+  }
+
+  private pong(message: string): void {
+    const [token, seq] = message.slice(PING.length).split(':');
+    if (token !== this.pingToken) return; // another instance's check
+    this.pings.delete(Number(seq));
+    if (this.subscriptionOk) return;
+    this.subscriptionOk = true;
+    this.subscriptionWhy = 'subscribed';
+    // Invalidations published while it was lost may never arrive.
+    this.invalidateAll('subscription re-established');
+  }
+
+  private lostSubscription(why: string): void {
+    if (this.subscriptionOk) this.logger.warn({ why }, 'route cache: subscription lost; invalidations may be missed');
+    this.subscriptionOk = false;
+    this.subscriptionWhy = why;
+  }
+
+  /** The server a key's read goes to: its master on a cluster (as the client knows it), else the one server. */
+  private serverOf(redisKey: string): string {
+    return isCluster(this.redis) ? (this.redis.slots[keySlot(redisKey)]?.[0] ?? 'unmapped') : 'redis';
   }
 
   /** Called with every invalidation once it has been applied (tests and metrics use it). */
@@ -143,24 +275,40 @@ export class RedisRouteStore implements RouteStore {
 
   private async fetch(kind: 'number' | 'agent', cacheKey: string, redisKey: string, read?: RecordReader): Promise<Lookup<unknown>> {
     const epoch = this.epoch;
+    const server = this.serverOf(redisKey);
+    if (this.redis.status !== 'ready' || this.down.has(server)) {
+      // Known unavailable: answer now rather than wait for the command timeout.
+      return this.unavailable(kind, cacheKey, new Error(this.redis.status !== 'ready' ? `redis ${this.redis.status}` : `redis ${server} unavailable`));
+    }
     const started = process.hrtime.bigint();
+    let raw: string | null;
     try {
-      const raw = await (read ? read(redisKey) : this.redis.get(redisKey));
-      this.metrics.redisSeconds.observe({ operation: `get_${kind}` }, Number(process.hrtime.bigint() - started) / 1e9);
+      raw = await (read ? read(redisKey) : this.redis.get(redisKey));
+    } catch (err) {
+      this.markDown(server, err as Error);
+      return this.unavailable(kind, cacheKey, err as Error);
+    }
+    this.metrics.redisSeconds.observe({ operation: `get_${kind}` }, Number(process.hrtime.bigint() - started) / 1e9);
+    try {
       const value: unknown = raw === null ? null : JSON.parse(raw);
       // Cache only if no invalidation (of this key, or a resubscription) arrived while we read.
       if (epoch === this.epoch && !this.dirty.has(cacheKey)) this.remember(cacheKey, value, epoch);
       this.metrics.cacheLookups.inc({ kind, result: 'miss' });
       return value === null ? { status: 'absent', source: 'redis' } : { status: 'found', value, source: 'redis' };
     } catch (err) {
-      const stale = this.cache.get<Entry>(cacheKey);
-      if (stale) {
-        this.metrics.cacheLookups.inc({ kind, result: 'stale' });
-        return stale.value === null ? { status: 'absent', source: 'stale' } : { status: 'found', value: stale.value, source: 'stale' };
-      }
-      this.metrics.cacheLookups.inc({ kind, result: 'unavailable' });
-      return { status: 'unavailable', error: err as Error };
+      return this.unavailable(kind, cacheKey, err as Error);
     }
+  }
+
+  /** What a failed read answers: the last-known-good entry if any, else unavailable. */
+  private unavailable(kind: 'number' | 'agent', cacheKey: string, error: Error): Lookup<unknown> {
+    const stale = this.cache.get<Entry>(cacheKey);
+    if (stale) {
+      this.metrics.cacheLookups.inc({ kind, result: 'stale' });
+      return stale.value === null ? { status: 'absent', source: 'stale' } : { status: 'found', value: stale.value, source: 'stale' };
+    }
+    this.metrics.cacheLookups.inc({ kind, result: 'unavailable' });
+    return { status: 'unavailable', error };
   }
 
   private fresh(entry: Entry): boolean {
@@ -209,7 +357,7 @@ export class RedisRouteStore implements RouteStore {
         this.reloadAgain = false;
         try {
           const ids = await this.redis.zrange(this.keys.index('trunk'), 0, -1);
-          const raws = ids.length > 0 ? await this.redis.mget(ids.map((id) => this.keys.trunk(id))) : [];
+          const raws = await getMany(this.redis, ids.map((id) => this.keys.trunk(id)));
           const trunks = raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as TrunkRecord);
           this.table = buildTrunkTable(trunks);
         } catch (err) {

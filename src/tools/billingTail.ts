@@ -7,8 +7,8 @@ import { createRedis, whenReady } from '../stores/redis.js';
 
 const USAGE = `usage: npm run billing:tail -- [--group NAME] [--consumer NAME] [--from-start] [--once]
 
-Reads the billing event stream (configured as for the edge: SIP_EDGE_CONFIG + environment) as one
-consumer of a consumer group, prints each event as one JSON line on stdout and acknowledges it.
+Reads the billing event stream, every shard of it (configured as for the edge: SIP_EDGE_CONFIG +
+environment) as one consumer of a consumer group, prints each event as one JSON line on stdout and acknowledges it.
 
   --group NAME     consumer group (default "billing-tail"); created if missing
   --consumer NAME  consumer name within the group (default <hostname>-<pid>)
@@ -45,15 +45,17 @@ async function main(): Promise<void> {
   const redis = createRedis({ ...config.redis, command_timeout_ms: blockMs + 5000 }, 'billing-tail');
   redis.on('error', () => undefined);
   await whenReady(redis, 10_000);
-  const stream = redisKeys(config.redis.key_prefix).billingStream(config.billing.stream);
-  process.stderr.write(`billing:tail: stream ${stream}, group ${values.group}, consumer ${values.consumer}\n`);
+  const streams = redisKeys(config.redis.key_prefix)
+    .billingShards(config.billing.stream, config.billing.stream_shards)
+    .map((s) => s.stream);
+  process.stderr.write(`billing:tail: stream${streams.length > 1 ? 's' : ''} ${streams.join(', ')}, group ${values.group}, consumer ${values.consumer}\n`);
 
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
   const handled = await tailBilling(
     redis,
-    stream,
+    streams,
     { group: values.group, consumer: values.consumer, fromStart: values['from-start'], blockMs, count, once: values.once },
     {
       event: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),

@@ -347,3 +347,13 @@ export function isUnacknowledged(result: Dialog | UnacknowledgedAnswer): result 
   const r = result as Partial<UnacknowledgedAnswer>;
   return typeof r.sdp === 'string' && typeof r.ack === 'function';
 }
+
+/**
+ * Asks drachtio-server (inbound connections) to stop selecting this app for new requests outside a
+ * dialog (`remove_route`; drachtio 0.9.x drops every verb of the app at once): new INVITEs go to the
+ * other apps connected to the same server, while requests inside this app's dialogs still reach it.
+ * drachtio-srf has it as Srf#unregisterForMessages, undeclared.
+ */
+export function stopNewRequests(srf: Srf, method: 'invite'): void {
+  (srf as unknown as { unregisterForMessages(verb: string): void }).unregisterForMessages(method);
+}

@@ -160,7 +160,7 @@ describeE2E('operations end to end', () => {
     });
 
     it('refuses new calls with 503 at once, lets active calls finish, then exits 0', async () => {
-      proc = await spawnEdge(drachtio, inject('redisUrl'), { shutdown: { drain_timeout_s: 15 } });
+      proc = await spawnEdge(drachtio, inject('redisUrl'), { shutdown: { drain_timeout_s: 15, handoff_new_calls: false } });
       await withSippUas({ scenario: 'uas-agent-answer' }, async (agent) => {
         const source = freshSource();
         const trunk = await proc!.api('/v1/trunks', { body: { name: 'drain', kind: 'managed', inbound: { allowed_cidrs: [`${source}/32`] } } });

@@ -20,6 +20,10 @@ export interface RedisServer {
   readonly port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP: the server keeps its connections but answers nothing (a hung or unreachable Redis) */
+  pause(): void;
+  /** SIGCONT after pause() */
+  resume(): void;
 }
 
 async function waitForLine(proc: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
@@ -56,11 +60,12 @@ export async function startRedisServer(): Promise<RedisServer> {
     proc.stdout?.resume();
   };
   const stop = async (): Promise<void> => {
-    const p = proc;
+    const p = proc as ChildProcess | null;
     proc = null;
     if (!p || p.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       p.once('exit', () => resolve());
+      p.kill('SIGCONT');
       p.kill('SIGKILL');
     });
   };
@@ -72,6 +77,8 @@ export async function startRedisServer(): Promise<RedisServer> {
     stop: async () => {
       await stop();
     },
+    pause: () => void (proc as ChildProcess | null)?.kill('SIGSTOP'),
+    resume: () => void (proc as ChildProcess | null)?.kill('SIGCONT'),
   } satisfies RedisServer;
 }
 

@@ -8,6 +8,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { Catalog } from '../../src/stores/catalog.js';
 import { redisKeys, type RedisKeys } from '../../src/stores/keys.js';
 import { createRedis, whenReady, type RedisClient } from '../../src/stores/redis.js';
+import { redisSection, scanAll } from '../helpers/testRedis.js';
 
 export const TOKEN = 'admin-token-for-tests-0123456789';
 
@@ -47,7 +48,7 @@ export interface HarnessOptions {
 
 /** The real admin server on a free loopback port over a fresh key prefix of the shared test Redis. */
 export async function startAdmin(options: HarnessOptions): Promise<AdminHarness> {
-  const config = configSchema.parse({ admin: { token: TOKEN, ...options.admin }, redis: { url: options.redisUrl, command_timeout_ms: 2000 } });
+  const config = configSchema.parse({ admin: { token: TOKEN, ...options.admin }, redis: redisSection(options.redisUrl, { command_timeout_ms: 2000 }) });
   const redis = createRedis(config.redis, 'test-admin');
   await whenReady(redis, 5000);
   const keys = redisKeys(`test:${randomUUID()}:`);
@@ -113,13 +114,7 @@ export async function startAdmin(options: HarnessOptions): Promise<AdminHarness>
  */
 export async function dumpPrefix(redis: RedisClient, prefix: string): Promise<Record<string, unknown>> {
   const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await (redis as import('ioredis').Redis).scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    found.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
+  const found = await scanAll(redis, pattern);
   const out: Record<string, unknown> = {};
   for (const key of [...new Set(found)].sort()) {
     const type = await redis.type(key);

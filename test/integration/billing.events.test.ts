@@ -113,7 +113,7 @@ describe('billing events in the Redis stream', () => {
   it('the consumer reads with a group, pending entries first, and acknowledges', async () => {
     const { config, edge, clock } = setup();
     const redis = await cleanup.redis(url);
-    const stream = redisKeys(config.redis.key_prefix).billingStream(config.billing.stream);
+    const stream = redisKeys(config.redis.key_prefix).billingShards(config.billing.stream, 1)[0]!.stream;
     const call = session(edge, clock);
     call.answered();
     clock.advance(1000);
@@ -125,13 +125,13 @@ describe('billing events in the Redis stream', () => {
     // A consumer that dies after reading, before acknowledging: its entries stay pending.
     await redis.xgroup('CREATE', stream, 'billing', '0', 'MKSTREAM');
     await redis.xreadgroup('GROUP', 'billing', 'c1', 'COUNT', 1, 'STREAMS', stream, '>');
-    const handled = await tailBilling(redis, stream, options, { event: (e) => seen.push(e.type), invalid: (id) => seen.push(`invalid ${id}`) });
+    const handled = await tailBilling(redis, [stream], options, { event: (e) => seen.push(e.type), invalid: (id) => seen.push(`invalid ${id}`) });
     expect(handled).toBe(3);
     expect(seen).toEqual(['call.started', 'call.answered', 'call.ended']);
     const pending = (await redis.xpending(stream, 'billing')) as [number, ...unknown[]];
     expect(pending[0]).toBe(0);
     // Nothing new: a second run reads nothing.
-    expect(await tailBilling(redis, stream, options, { event: (e) => seen.push(e.type), invalid: () => undefined })).toBe(0);
+    expect(await tailBilling(redis, [stream], options, { event: (e) => seen.push(e.type), invalid: () => undefined })).toBe(0);
   });
 
   it('never calls Redis from the listener: events queue while the sink is busy and keep their order', async () => {
@@ -160,7 +160,7 @@ describe('npm run billing:tail', () => {
     writeFileSync(configFile, 'log_level: silent\n');
     const run = () =>
       execFileAsync(process.execPath, ['--import', 'tsx', 'src/tools/billingTail.ts', '--group', 'team', '--consumer', 'c1', '--from-start', '--once', '--block', '200'], {
-        env: { ...process.env, SIP_EDGE_CONFIG: configFile, REDIS_URL: url, REDIS_KEY_PREFIX: config.redis.key_prefix, ADMIN_TOKEN: 'x'.repeat(16) },
+        env: { ...process.env, SIP_EDGE_CONFIG: configFile, REDIS_URL: url, REDIS_MODE: config.redis.mode, REDIS_NODES: config.redis.nodes.join(','), REDIS_KEY_PREFIX: config.redis.key_prefix, ADMIN_TOKEN: 'x'.repeat(16) },
         timeout: 20_000,
       });
     const first = await run();

@@ -10,13 +10,14 @@ import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { redisKeys } from '../../src/stores/keys.js';
 import { createRedis, whenReady, type RedisClient } from '../../src/stores/redis.js';
+import { redisSection } from '../helpers/testRedis.js';
 
-export const logger = createLogger('silent');
+export const logger = createLogger((process.env.TEST_LOG_LEVEL as 'silent' | undefined) ?? 'silent');
 
 export function billingConfig(url: string, prefix: string, billing: Record<string, unknown> = {}): Config {
   return configSchema.parse({
     admin: { token: 'x'.repeat(16) },
-    redis: { url, key_prefix: prefix, command_timeout_ms: 500 },
+    redis: redisSection(url, { key_prefix: prefix, command_timeout_ms: 500 }),
     billing: { heartbeat_interval_s: 1, liveness_ttl_s: 2, retry_min_ms: 20, retry_max_ms: 200, stop_flush_timeout_ms: 2000, ...billing },
   });
 }
@@ -41,9 +42,9 @@ export class Cleanup {
   }
 
   /** One edge instance's billing, with its own spool dir unless given. */
-  edge(config: Config, instanceId: string, spoolDir = this.tempDir()): Edge {
+  edge(config: Config, instanceId: string, spoolDir = this.tempDir(), now?: () => number): Edge {
     const metrics = createMetrics();
-    const billing = createBilling({ config: { ...config, billing: { ...config.billing, spool_dir: spoolDir } }, metrics, logger, instanceId });
+    const billing = createBilling({ config: { ...config, billing: { ...config.billing, spool_dir: spoolDir } }, metrics, logger, instanceId, now });
     const lifecycle = new CallLifecycle((err) => {
       throw err;
     });
@@ -55,6 +56,15 @@ export class Cleanup {
 
   async redis(url: string): Promise<RedisClient> {
     const client = createRedis(billingConfig(url, 'x:').redis, 'test');
+    client.on('error', () => undefined);
+    await whenReady(client, 5000);
+    this.clients.push(client);
+    return client;
+  }
+
+  /** A client of a config's Redis (its mode, nodes and prefix). */
+  async client(config: Config): Promise<RedisClient> {
+    const client = createRedis(config.redis, 'test');
     client.on('error', () => undefined);
     await whenReady(client, 5000);
     this.clients.push(client);
@@ -102,8 +112,11 @@ export function session(edge: Edge, clock: Clock, overrides: Partial<CallInfo> =
 
 /** Every event in the stream, in stream order, validated against the schema. */
 export async function streamEvents(redis: RedisClient, config: Config): Promise<BillingEvent[]> {
-  const key = redisKeys(config.redis.key_prefix).billingStream(config.billing.stream);
-  const entries = (await redis.xrange(key, '-', '+')) as [string, string[]][];
+  const shards = redisKeys(config.redis.key_prefix).billingShards(config.billing.stream, config.billing.stream_shards);
+  const entries: [string, string[]][] = [];
+  for (const shard of shards) entries.push(...((await redis.xrange(shard.stream, '-', '+')) as [string, string[]][]));
+  // Shards have no order between them: sort by the stream ids' time (each shard's ids grow).
+  entries.sort(([a], [b]) => compareStreamIds(a, b));
   return entries.map(([, fields]) => {
     const map = new Map<string, string>();
     for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
@@ -111,6 +124,12 @@ export async function streamEvents(redis: RedisClient, config: Config): Promise<
     if (map.get('type') !== event.type || map.get('idempotency_key') !== event.idempotency_key) throw new Error('stream fields disagree with the event');
     return event;
   });
+}
+
+function compareStreamIds(a: string, b: string): number {
+  const [ams, aseq] = a.split('-').map(Number);
+  const [bms, bseq] = b.split('-').map(Number);
+  return ams! - bms! || aseq! - bseq!;
 }
 
 export function ofCall(events: readonly BillingEvent[], callId: string): BillingEvent[] {

@@ -7,6 +7,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { redisKeys } from '../../src/stores/keys.js';
 import { createRedis, whenReady, type RedisClient } from '../../src/stores/redis.js';
 import { phoneNumber, testPrefix, trunk } from '../helpers/fixtures.js';
+import { redisSection } from '../helpers/testRedis.js';
 
 function record(limits: { max_concurrent_calls?: number | null; max_cps?: number | null }, id = `trk-${Math.random().toString(36).slice(2, 8)}`): TrunkRecord {
   return { ...trunk({ id, limits }), created_at: '', updated_at: '' };
@@ -26,7 +27,7 @@ describe('RedisCallLimiter against a real Redis', () => {
     new RedisCallLimiter(redis, keys, instance, defaults, leaseMs, createMetrics(), createLogger('silent'), now);
 
   beforeAll(async () => {
-    const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { url: inject('redisUrl') } });
+    const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: redisSection() });
     redis = createRedis(config.redis, 'test-limits');
     await whenReady(redis, 5000);
   });

@@ -8,11 +8,12 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { configSchema } from '../../src/config/schema.js';
 import { agent, phoneNumber, testPrefix, trunk } from '../helpers/fixtures.js';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer.js';
+import { redisSection } from '../helpers/testRedis.js';
 
 const logger = createLogger('silent');
 
 function redisConfig(url: string) {
-  return configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { url, command_timeout_ms: 200 } }).redis;
+  return configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: redisSection(url, { command_timeout_ms: 200 }) }).redis;
 }
 
 async function connect(url: string, purpose: string): Promise<RedisClient> {
@@ -92,7 +93,9 @@ describe('route store against a shared Redis', () => {
   });
 
   it('invalidates a changed number on every instance within 100 ms', async () => {
+    const created = Promise.all([nextInvalidation(a.store, '+15550002002', 1000), nextInvalidation(b.store, '+15550002002', 1000)]);
     const num = await catalog.createNumber(phoneNumber({ phone_number: '+15550002002', status: 'active' }));
+    await created;
     // Both instances hold the number in cache.
     await a.store.number(num.phone_number);
     await b.store.number(num.phone_number);

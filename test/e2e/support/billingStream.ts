@@ -14,12 +14,13 @@ export interface BillingEvent {
 }
 
 /** Every billing event of the stream under `prefix`, as a consumer would read it. */
-export async function readBillingEvents(redisUrl: string, prefix: string, stream = 'billing:events'): Promise<BillingEvent[]> {
+export async function readBillingEvents(redisUrl: string, prefix: string, stream = 'billing:events', shards = 1): Promise<BillingEvent[]> {
   const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { url: redisUrl, key_prefix: prefix } });
   const redis = createRedis(config.redis, 'test-billing-read');
   try {
     await whenReady(redis, 5000);
-    const entries = await redis.xrange(redisKeys(prefix).billingStream(stream), '-', '+');
+    const entries: [string, string[]][] = [];
+    for (const shard of redisKeys(prefix).billingShards(stream, shards)) entries.push(...(await redis.xrange(shard.stream, '-', '+')));
     return entries.map(([, fields]) => {
       const i = fields.indexOf('event');
       return JSON.parse(fields[i + 1]!) as BillingEvent;

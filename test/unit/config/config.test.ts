@@ -32,9 +32,10 @@ describe('parseConfig', () => {
     ['admin.port not a number', 'admin.port', { admin: { token: TOKEN, port: 'http' } }],
     ['drachtio.port zero', 'drachtio.port', { admin: { token: TOKEN }, drachtio: { port: 0 } }],
     ['redis.url not redis://', 'redis.url', { admin: { token: TOKEN }, redis: { url: 'http://localhost:6379' } }],
-    ['cluster without nodes', 'redis.nodes', { admin: { token: TOKEN }, redis: { mode: 'cluster', key_prefix: '{sipedge}:' } }],
-    ['cluster without a hash tag prefix', 'redis.key_prefix', { admin: { token: TOKEN }, redis: { mode: 'cluster', nodes: ['r1:7000'], key_prefix: 'sipedge:' } }],
-    ['cluster with the default prefix', 'redis.key_prefix', { admin: { token: TOKEN }, redis: { mode: 'cluster', nodes: ['r1:7000'] } }],
+    ['cluster without nodes', 'redis.nodes', { admin: { token: TOKEN }, redis: { mode: 'cluster' } }],
+    ['a hash tag in the prefix (one slot for everything)', 'redis.key_prefix', { admin: { token: TOKEN }, redis: { mode: 'cluster', nodes: ['r1:7000'], key_prefix: '{sipedge}:' } }],
+    ['an empty tag that fools a tag check', 'redis.key_prefix', { admin: { token: TOKEN }, redis: { mode: 'cluster', nodes: ['r1:7000'], key_prefix: '{}sipedge{x}:' } }],
+    ['braces in the billing stream name', 'billing.stream', { admin: { token: TOKEN }, billing: { stream: 'billing:{events}' } }],
     ['default_country not ISO', 'sip.default_country', { admin: { token: TOKEN }, sip: { default_country: 'UK' } }],
     ['admin.json_max_depth too shallow for the API itself', 'admin.json_max_depth', { admin: { token: TOKEN, json_max_depth: 4 } }],
     ['admin.body_limit_bytes below 1 KiB', 'admin.body_limit_bytes', { admin: { token: TOKEN, body_limit_bytes: 100 } }],
@@ -44,9 +45,10 @@ describe('parseConfig', () => {
     expect(list.some((p) => p.startsWith(`${key}:`))).toBe(true);
   });
 
-  it('accepts cluster mode with a hash-tag prefix', () => {
-    const config = parseConfig({ admin: { token: TOKEN }, redis: { mode: 'cluster', nodes: ['r1:7000'], key_prefix: '{sipedge}:' } });
+  it('accepts cluster mode with the default prefix (each key carries its own hash tag)', () => {
+    const config = parseConfig({ admin: { token: TOKEN }, redis: { mode: 'cluster', nodes: ['r1:7000'] } });
     expect(config.redis.mode).toBe('cluster');
+    expect(config.redis.key_prefix).toBe('sipedge:');
   });
 
   it('reports every problem at once', () => {
