@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
 import { describeE2E } from '../helpers/drachtioServer.js';
 import { finalResponse, header, receivedRequests, receivedResponses, runSippUac, withSippUas } from '../helpers/sipp.js';
-import { exampleSdpOffer, sendTlsInvite } from '../helpers/tlsClient.js';
+import { exampleSdpOffer } from '../helpers/tlsClient.js';
+import { callOverTcp } from './support/tcpCaller.js';
 import { useEdge } from './support/fixture.js';
 
 /** Issue 14.4: every final failure the edge sends or forwards carries a stable reason. */
@@ -10,17 +11,7 @@ describeE2E('failures carry a stable reason', () => {
 
   it('an unreachable agent: 503 agent_unreachable with Retry-After', async () => {
     const r = await fx.world.route({ agentUri: 'sip:agent@127.0.0.1:9;transport=tcp' });
-    const result = await sendTlsInvite({
-      host: '127.0.0.1',
-      port: fx.drachtio.sipPort,
-      tls: false,
-      localAddress: r.source,
-      requestUri: `sip:${r.number.phone_number}@127.0.0.1:${fx.drachtio.sipPort};transport=tcp`,
-      from: 'sip:+15557654321@127.0.0.1',
-      to: `sip:${r.number.phone_number}@127.0.0.1`,
-      sdp: exampleSdpOffer(r.source),
-      timeoutMs: 20_000,
-    });
+    const result = await callOverTcp(fx.drachtio, r.source, r.number.phone_number, { timeoutMs: 20_000 });
     expect(result.status).toBe(503);
     expect(result.headers['x-reject-reason']).toEqual(['agent_unreachable']);
     expect(result.headers['retry-after']).toEqual(['7']);
@@ -61,18 +52,7 @@ describeE2E('transport to the agent by size (RFC 3261 18.1.1)', () => {
   const fx = useEdge();
   const bigOffer = (ip: string): string =>
     `${exampleSdpOffer(ip)}${Array.from({ length: 25 }, (_, i) => `a=x-pad-${i}:${'0'.repeat(60)}`).join('\r\n')}\r\n`;
-  const call = (source: string, did: string) =>
-    sendTlsInvite({
-      host: '127.0.0.1',
-      port: fx.drachtio.sipPort,
-      tls: false,
-      localAddress: source,
-      requestUri: `sip:${did}@127.0.0.1:${fx.drachtio.sipPort};transport=tcp`,
-      from: 'sip:+15557654321@127.0.0.1',
-      to: `sip:${did}@127.0.0.1`,
-      sdp: bigOffer(source),
-      timeoutMs: 15_000,
-    });
+  const call = (source: string, did: string) => callOverTcp(fx.drachtio, source, did, { sdp: bigOffer(source), timeoutMs: 15_000 });
 
   it('an INVITE over 1300 bytes reaches an agent URI without transport over TCP', async () => {
     await withSippUas({ scenario: 'uas-agent-answer', transport: 't1' }, async (agent) => {

@@ -1,25 +1,15 @@
 import { expect, inject, it } from 'vitest';
 import { describeE2E } from '../helpers/drachtioServer.js';
 import { header, receivedRequests, receivedResponses, runSippUac, withSippUas } from '../helpers/sipp.js';
-import { exampleSdpOffer, sendTlsInvite, type SendInviteOptions } from '../helpers/tlsClient.js';
+import { type SendInviteOptions } from '../helpers/tlsClient.js';
 import { readBillingEvents } from './support/billingStream.js';
+import { callOverTcp } from './support/tcpCaller.js';
 import { useEdge } from './support/fixture.js';
 
 /** Issue 14.2 and 14.3: session timers on both legs, and a re-INVITE without SDP that keeps the media. */
 describeE2E('session timers (RFC 4028) and SDP-less re-INVITEs', () => {
   const fx = useEdge({ sip: { session_timer: { interval_s: 1800, min_se_s: 90 } } });
-  const invite = (source: string, did: string, extra: Partial<SendInviteOptions> = {}) =>
-    sendTlsInvite({
-      host: '127.0.0.1',
-      port: fx.drachtio.sipPort,
-      tls: false,
-      localAddress: source,
-      requestUri: `sip:${did}@127.0.0.1:${fx.drachtio.sipPort};transport=tcp`,
-      from: 'sip:+15557654321@127.0.0.1',
-      to: `sip:${did}@127.0.0.1`,
-      sdp: exampleSdpOffer(source),
-      ...extra,
-    });
+  const invite = (source: string, did: string, extra: Partial<SendInviteOptions> = {}) => callOverTcp(fx.drachtio, source, did, extra);
 
   it('answers a Session-Expires below Min-SE with 422 and the edge\'s Min-SE', async () => {
     await withSippUas({ scenario: 'uas-agent-answer' }, async (agent) => {

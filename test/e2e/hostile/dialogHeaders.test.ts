@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { describeE2E } from '../../helpers/drachtioServer.js';
 import { header, receivedRequests, sentResponses, withSippUas } from '../../helpers/sipp.js';
-import { exampleSdpOffer, sendTlsInvite } from '../../helpers/tlsClient.js';
+import { callOverTcp } from '../support/tcpCaller.js';
 import { useEdge } from '../support/fixture.js';
 
 const HOSTILE_FROM_CARRIER = {
@@ -19,15 +19,7 @@ describeE2E('hostile: headers inside the dialog', () => {
   it('lets no X-, identity or internal header cross in either direction (INFO and its 200)', async () => {
     await withSippUas({ scenario: 'uas-agent-info-both-ways' }, async (agent) => {
       const r = await fx.world.route({ agentUri: agent.uri });
-      const result = await sendTlsInvite({
-        host: '127.0.0.1',
-        port: fx.drachtio.sipPort,
-        tls: false,
-        localAddress: r.source,
-        requestUri: `sip:${r.number.phone_number}@127.0.0.1:${fx.drachtio.sipPort};transport=tcp`,
-        from: 'sip:+15557654321@127.0.0.1',
-        to: `sip:${r.number.phone_number}@127.0.0.1`,
-        sdp: exampleSdpOffer(r.source),
+      const result = await callOverTcp(fx.drachtio, r.source, r.number.phone_number, {
         midCall: [{ method: 'INFO', body: 'Signal=1\r\nDuration=160\r\n', contentType: 'application/dtmf-relay', headers: HOSTILE_FROM_CARRIER }],
         headers: HOSTILE_FROM_CARRIER,
         holdMs: 1500,

@@ -2,8 +2,8 @@ import { expect, inject, it } from 'vitest';
 import { describeE2E } from '../../helpers/drachtioServer.js';
 import { runSippUac, sentRequests, header, withSippUas } from '../../helpers/sipp.js';
 import { readBillingEvents, type BillingEvent } from '../support/billingStream.js';
+import { callOverTcp } from '../support/tcpCaller.js';
 import { useEdge } from '../support/fixture.js';
-import { exampleSdpOffer, sendTlsInvite } from '../../helpers/tlsClient.js';
 
 /**
  * Issue 12.3: a caller that hangs up the instant the call is answered (BYE right behind the ACK)
@@ -84,15 +84,8 @@ describeE2E('hostile: ACK and BYE in one TCP segment', () => {
       const r = await fx.world.route({ agentUri: agent.uri, trunk: { kind: 'managed', limits: { max_concurrent_calls: 40 } } });
       const callIds: string[] = [];
       const one = async (): Promise<void> => {
-        const result = await sendTlsInvite({
-          host: '127.0.0.1',
-          port: fx.drachtio.sipPort,
-          tls: false,
-          localAddress: r.source,
-          requestUri: `sip:${r.number.phone_number}@127.0.0.1:${fx.drachtio.sipPort};transport=tcp`,
-          from: 'sip:+15557654321@127.0.0.1',
-          to: `sip:${r.number.phone_number}@127.0.0.1`,
-          ...(earlyOffer ? { sdp: exampleSdpOffer(r.source) } : {}),
+        const result = await callOverTcp(fx.drachtio, r.source, r.number.phone_number, {
+          ...(earlyOffer ? {} : { sdp: undefined }),
           byeWithAck: true,
         });
         expect(result.status, `round ${round}: ${result.headers['x-reject-reason']?.[0]}`).toBe(200);

@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
 import { describeE2E } from '../../helpers/drachtioServer.js';
 import { finalResponse, header, receivedRequests, runSippUac, withSippUas } from '../../helpers/sipp.js';
-import { exampleSdpOffer, sendTlsInvite, type SendInviteOptions } from '../../helpers/tlsClient.js';
+import { exampleSdpOffer, type SendInviteOptions } from '../../helpers/tlsClient.js';
+import { callOverTcp } from '../support/tcpCaller.js';
 import { useEdge } from '../support/fixture.js';
 
 /** An SDP offer padded with a= lines to about `bytes`. */
@@ -19,18 +20,7 @@ describeE2E('hostile: oversize messages, missing Contact, untrusted identity', (
   // a limit below what drachtio-server itself takes in a dialog (it answers 400 to in-dialog requests over ~9 KB)
   const fx = useEdge({ drachtio: { stall_check_ms: 300 }, sip: { max_message_bytes: 6000 } });
   const target = () => `127.0.0.1:${fx.drachtio.sipPort}`;
-  const invite = (source: string, did: string, extra: Partial<SendInviteOptions> = {}) =>
-    sendTlsInvite({
-      host: '127.0.0.1',
-      port: fx.drachtio.sipPort,
-      tls: false,
-      localAddress: source,
-      requestUri: `sip:${did}@127.0.0.1:${fx.drachtio.sipPort};transport=tcp`,
-      from: 'sip:+15557654321@127.0.0.1',
-      to: `sip:${did}@127.0.0.1`,
-      sdp: exampleSdpOffer(source),
-      ...extra,
-    });
+  const invite = (source: string, did: string, extra: Partial<SendInviteOptions> = {}) => callOverTcp(fx.drachtio, source, did, extra);
   /** A plain call and an OPTIONS still work: drachtio-server still reads the edge. */
   const stillServing = async (source: string, did: string): Promise<void> => {
     const call = await runSippUac({ scenario: 'uac-carrier-answered', target: target(), sourceIp: source, service: did, keys: { hold: '100' } });
