@@ -1,3 +1,4 @@
+import { redisSection } from '../helpers/testRedis.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { registerApiCalls } from '../../src/admin/routes/apiCalls.js';
 import { registerActiveCalls } from '../../src/admin/routes/calls.js';
@@ -58,7 +59,7 @@ describe('admin API: calls placed through the API', () => {
   const call = (o: Record<string, unknown> = {}) => ({ workspace_id: 'ws_api', from_number: ids.caller, to_number: '+44 20 7123 4567', agent_id: ids.agent, ...o });
 
   beforeAll(async () => {
-    const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { url: inject('redisUrl'), key_prefix: prefix, command_timeout_ms: 2000 } });
+    const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { ...redisSection(), key_prefix: prefix, command_timeout_ms: 2000 } });
     redis = createRedis(config.redis, 'test-api-calls');
     subscriber = createRedis(config.redis, 'test-api-calls-sub');
     await whenReady(redis, 5000);
@@ -162,7 +163,7 @@ describe('admin API: calls placed through the API', () => {
   });
 
   it('DELETE on another instance reaches the instance that carries the call (Redis pub/sub)', async () => {
-    const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { url: inject('redisUrl'), key_prefix: prefix } });
+    const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { ...redisSection(), key_prefix: prefix } });
     const otherSubscriber = createRedis(config.redis, 'test-api-calls-sub-2');
     extraClients.push(otherSubscriber);
     await whenReady(otherSubscriber, 5000);

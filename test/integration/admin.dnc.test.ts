@@ -1,3 +1,4 @@
+import { redisSection } from '../helpers/testRedis.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { registerDoNotCall } from '../../src/admin/routes/dnc.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -18,7 +19,7 @@ describe('admin API: do-not-call lists', () => {
   const keys = redisKeys(prefix);
 
   beforeAll(async () => {
-    const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { url: inject('redisUrl'), key_prefix: prefix } });
+    const config = configSchema.parse({ admin: { token: 'x'.repeat(16) }, redis: { ...redisSection(), key_prefix: prefix } });
     redis = createRedis(config.redis, 'test-dnc');
     await whenReady(redis, 5000);
     list = new RedisDoNotCallList(redis, keys);

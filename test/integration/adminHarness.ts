@@ -60,7 +60,7 @@ export async function startAdmin(options: HarnessOptions): Promise<AdminHarness>
     config: config.admin,
     catalog,
     metrics: createMetrics(),
-    logger: createLogger('silent'),
+    logger: createLogger(process.env.ADMIN_TEST_LOG ?? 'silent'),
     health: {
       live: () => true,
       ready: async () => {
