@@ -55,6 +55,26 @@ describeE2E('session timers (RFC 4028) and SDP-less re-INVITEs', () => {
     });
   });
 
+  it('answers the agent\'s SDP-less re-INVITE itself too: the carrier is not bothered, the call goes on', async () => {
+    await withSippUas({ scenario: 'uas-agent-sdpless-reinvite', keys: { hold: '300' } }, async (agent) => {
+      const r = await fx.world.route({ agentUri: agent.uri });
+      const carrier = await runSippUac({
+        scenario: 'uac-carrier-answered',
+        target: `127.0.0.1:${fx.drachtio.sipPort}`,
+        sourceIp: r.source,
+        service: r.number.phone_number,
+        keys: { hold: '1500' },
+      });
+      expect(receivedResponses(carrier.messages, 'BYE').map((m) => m.status)).toEqual([200]);
+      // the carrier saw no re-INVITE; the agent got its 200 with an offer and ACKed it
+      expect(receivedRequests(carrier.messages, 'INVITE')).toHaveLength(0);
+      const oks = receivedResponses(agent.messages(), 'INVITE').filter((m) => m.status === 200);
+      expect(oks).toHaveLength(1);
+      expect(oks[0]!.body).toMatch(/m=audio \d+/);
+      await expect.poll(() => receivedRequests(agent.messages(), 'BYE').length, { timeout: 3000 }).toBe(1);
+    });
+  });
+
   it('ends both legs when the caller does not refresh: end_cause session_timer, billed to the last proof of life', { timeout: 150_000 }, async () => {
     await withSippUas({ scenario: 'uas-agent-answer' }, async (agent) => {
       const r = await fx.world.route({ agentUri: agent.uri, trunk: { kind: 'byoc' } });
