@@ -101,4 +101,21 @@ describeE2E('session timers (RFC 4028) and SDP-less re-INVITEs', () => {
       await expect.poll(() => fx.edge.app.activeCalls.size, { timeout: 3000 }).toBe(0);
     });
   });
+
+  it('notices a dead agent by its session timer: a failed refresh ends both legs with end_cause session_timer', { timeout: 120_000 }, async () => {
+    await withSippUas({ scenario: 'uas-agent-timer-then-gone' }, async (agent) => {
+      const r = await fx.world.route({ agentUri: agent.uri, trunk: { kind: 'byoc' } });
+      const started = Date.now();
+      const result = await invite(r.source, r.number.phone_number, { holdMs: 100_000, timeoutMs: 110_000 });
+      expect(result.status).toBe(200);
+      // the edge refreshed the agent leg about half-way through the 90 s interval
+      expect(receivedRequests(agent.messages(), 'INVITE')).toHaveLength(2);
+      // and ended the carrier's leg when the refresh failed
+      expect(result.requestsReceived?.some((m) => m.reason.startsWith('BYE '))).toBe(true);
+      expect(Date.now() - started).toBeLessThan(95_000);
+      const endedEvent = async () => (await readBillingEvents(inject('redisUrl'), fx.edge.config.redis.key_prefix)).find((e) => e.call_id === result.callId && e.type === 'call.ended');
+      await expect.poll(endedEvent, { timeout: 3000 }).toBeDefined();
+      expect((await endedEvent())?.end_cause).toBe('session_timer');
+    });
+  });
 });
