@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { createAdminServer } from './admin/server.js';
 import { registerRouteTest } from './admin/routes/routeTest.js';
+import { registerTestCallPage, TEST_CALL_PAGE_PATHS } from './admin/routes/testCallPage.js';
+import { registerTestCalls } from './admin/routes/testCalls.js';
+import { createTestCallEntry, RedisTestCallTokenStore } from './browser/index.js';
 import { ActiveCalls } from './calls/activeCalls.js';
 import { AnswerWatch } from './calls/answerWatch.js';
 import { CallReaper } from './calls/reaper.js';
@@ -143,6 +146,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     protocol: pipeline.protocol,
     mediaAnchored: config.media.anchor === 'always',
   };
+  const browser = createTestCallEntry(config, { store, limiter, tokens: new RedisTestCallTokenStore(redis, keys), scannerPatterns: pipeline.scannerPatterns, protocol: pipeline.protocol });
   const agentSources = new CidrMatcher<true>();
   for (const cidr of config.sip.agent_cidrs) agentSources.add(cidr, true);
   // Every other method outside a dialog, and messages drachtio-srf cannot parse, pass the same gates.
@@ -180,6 +184,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         logBudget,
         draining: () => draining,
         ...(media ? { media } : {}),
+        ...(browser ? { browser } : {}),
         inboundBridge: (trunkMaxS) => ({
           ringTimeoutMs: config.sip.ring_timeout_s * 1000,
           failoverOn: config.sip.failover_on,
@@ -225,7 +230,10 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
       (app) => registerActiveCalls(app, activeCalls),
       (app) => registerWorkspaceLimits(app, { redis, keys, defaults: config.limits.workspace_default }),
       (app) => registerWorkspaceOutbound(app, { redis, keys }),
+      (app) => registerTestCalls(app, { catalog, config: config.test_calls }),
+      (app) => registerTestCallPage(app),
     ],
+    publicPaths: TEST_CALL_PAGE_PATHS,
   });
 
   return {

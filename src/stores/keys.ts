@@ -34,6 +34,8 @@ export interface RedisKeys {
   cpsBucket(scope: 'trunk' | 'workspace', id: string): string;
   /** Per-workspace settings (hash: max_concurrent_calls, max_cps, allowed_countries as JSON). */
   workspaceSettings(id: string): string;
+  /** A test-call token that was presented (single use), kept until the token expires. */
+  testCallToken(jti: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -54,6 +56,7 @@ export function redisKeys(prefix: string): RedisKeys {
     activeCalls: (scope, id) => `${prefix}limit:calls:${scope}:${id}`,
     cpsBucket: (scope, id) => `${prefix}limit:cps:${scope}:${id}`,
     workspaceSettings: (id) => `${prefix}ws:${id}`,
+    testCallToken: (jti) => `${prefix}testcall:${jti}`,
   };
 }
 

@@ -15,6 +15,7 @@ describe('redisKeys', () => {
       k.refs('agent', 'a1'),
       k.refs('trunk', 't1'),
       k.invalidations,
+      k.testCallToken('abcdefghijklmnop'),
     ];
     expect(k.prefix).toBe(prefix);
     for (const key of all) {
@@ -27,7 +28,7 @@ describe('redisKeys', () => {
   it('keeps kinds apart for the same id', () => {
     const k = redisKeys('p:');
     const same = 'x1';
-    const keys = [k.trunk(same), k.agent(same), k.number(same), k.numberId(same), k.refs('agent', same), k.refs('trunk', same)];
+    const keys = [k.trunk(same), k.agent(same), k.number(same), k.numberId(same), k.refs('agent', same), k.refs('trunk', same), k.testCallToken(same)];
     expect(new Set(keys).size).toBe(keys.length);
   });
 
