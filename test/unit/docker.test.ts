@@ -339,7 +339,7 @@ describe('docker/Dockerfile', () => {
     expect(sources.length).toBeGreaterThan(0);
     for (const src of sources) {
       expect(existsSync(join(ROOT, src)), `COPY source ${src}`).toBe(true);
-      if (src.startsWith('docker/')) expect(ignore).toContain(`!${src}`);
+      if (src.startsWith('docker/') || src.startsWith('scripts/')) expect(ignore).toContain(`!${src}`);
     }
   });
 });
