@@ -72,7 +72,7 @@ export function registerTestCalls(app: FastifyInstance, deps: Deps): void {
     async (req, reply) => {
       const { secret, ws_url: wsUrl, token_ttl_s: ttlS } = deps.config;
       if (secret === undefined || wsUrl === undefined) throw new ApiError(409, 'test_calls_disabled', 'browser test calls are not configured on this edge (test_calls.secret)');
-      const body = parseWith(testCallRequestSchema, req.body ?? {}, 'body');
+      const body = parseWith(testCallRequestSchema, req.body ?? {});
       const target = await resolveTarget(deps.catalog, body);
       const { token, claims } = issueToken(secret, { workspaceId: body.workspace_id, target, ttlS, nowMs: (deps.now ?? Date.now)() });
       const user = target.kind === 'number' ? target.e164 : `agent-${target.id}`;
