@@ -170,6 +170,28 @@ describeE2E('browser test calls (SIP over WebSocket)', () => {
       }
     });
 
+    it('carries the agent\'s 180 (with a Contact on the WebSocket transport) and the agent\'s BYE to the browser over its WebSocket', async () => {
+      const uas = await startSippUas({ scenario: 'uas-agent-bye', ip: freshAgentIp(), keys: { hold: '600' } });
+      const client = await connect();
+      try {
+        const a = await fx.world.agent(uas.uri);
+        const g = await grant({ workspace_id: a.workspace_id, agent_id: a.id });
+        const call = await client.invite({ requestUri: g.sip_uri, headers: { 'X-Test-Call-Token': g.token }, sdp: webrtcOffer(40993) });
+        const ok = await client.finalResponse(call);
+        expect(ok?.status).toBe(200);
+        await client.ack(call, ok!);
+        const ringing = client.messages().find((m) => m.status === 180 && m.headers['call-id']?.[0] === call.callId);
+        expect(ringing?.headers.contact?.[0]).toMatch(new RegExp(`^<sips?:127\\.0\\.0\\.1:${fx.drachtio.wssPort};transport=wss>$`));
+        // the agent hangs up: its BYE reaches the browser on the connection the call came in on
+        const bye = await client.request(call, 'BYE', 10_000);
+        expect(bye).not.toBeNull();
+        await expect.poll(async () => (await events(call.callId)).find((e) => e.type === 'call.ended')?.end_cause, { timeout: 4000 }).toBe('callee_hangup');
+      } finally {
+        client.close();
+        await uas.stop();
+      }
+    });
+
     it('never takes a token on a carrier entry: X-Test-Call and the token from a trunk make a carrier call, and the token stays unspent', async () => {
       const uas = await agent();
       const client = await connect();
