@@ -31,7 +31,9 @@ export async function decideTestCall(
 ): Promise<Accepted | null> {
   const outcome = await evaluateBrowser(view, entry.pipeline);
   if (outcome.kind !== 'accept') {
-    refuse(outcome, outcome.step, outcome.trunk);
+    // an INVITE without a token of ours is anonymous, like one from an unknown source: not
+    // attributed to the browser entry (no call.rejected in attributed mode, a rate-limited log line)
+    refuse(outcome, outcome.step, outcome.reason === 'test_call_token_invalid' ? undefined : outcome.trunk);
     return null;
   }
   const { plan } = outcome;

@@ -83,8 +83,8 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
     const outcome = refusal.kind === 'drop' ? 'dropped' : 'rejected';
     deps.metrics.invites.inc({ direction, outcome });
     deps.metrics.rejections.inc({ reason: refusal.reason });
-    // drops and unknown sources are what floods are made of: their lines are rate-limited, the rest are one per call
-    const hostile = refusal.kind === 'drop' || refusal.reason === 'unknown_source';
+    // drops, unknown sources and token-less browser INVITEs are what floods are made of: their lines are rate-limited, the rest are one per call
+    const hostile = refusal.kind === 'drop' || refusal.reason === 'unknown_source' || refusal.reason === 'test_call_token_invalid';
     const budget = hostile && deps.logBudget ? deps.logBudget.take(refusal.reason) : { suppressed: 0 };
     if (budget) {
       const suppressed = budget.suppressed > 0 ? { suppressedSinceLast: budget.suppressed } : {};

@@ -75,8 +75,11 @@ describeE2E('browser test calls (SIP over WebSocket)', () => {
       expect(late.final?.status).toBe(403);
       expect(header(late.final!, 'X-Reject-Reason')).toBe('test_call_token_expired');
 
-      // refusals are accounted like any other: a call.rejected on the browser entry
+      // a refusal of one of our tokens is accounted on the browser entry (call.rejected); an INVITE
+      // without a token of ours is anonymous, like an unknown source's: no billing event
       await expect.poll(async () => (await events(late.callId)).map((e) => [e.type, e.reason, e.trunk_id]), { timeout: 3000 }).toEqual([['call.rejected', 'test_call_token_expired', '@browser']]);
+      expect(await events(none.callId)).toEqual([]);
+      expect(await events(bad.callId)).toEqual([]);
     });
 
     it('bridges a token for a number to its agent through the anchor: WebRTC to the browser, plain RTP to the agent, X-Test-Call, billed as browser_test; the token never works twice', async () => {
