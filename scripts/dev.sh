@@ -2,8 +2,9 @@
 # Sets everything up and runs the edge on this machine: installs what is missing, builds,
 # starts a local Redis (unless REDIS_URL is set), rtpengine on loopback as the media anchor
 # (unless RTPENGINE is set or MEDIA_ANCHOR=off) and drachtio-server (when the `drachtio`
-# binary is on PATH and DRACHTIO_HOST is not set), seeds a demo trunk/agent/number, then runs
-# the edge in the foreground. Ctrl-C stops everything it started.
+# binary is on PATH and DRACHTIO_HOST is not set), turns on browser test calls (the page at
+# /test-call, SIP over ws on 127.0.0.1:5062), seeds a demo trunk/agent/number, then runs the
+# edge in the foreground. Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -42,7 +43,7 @@ if [ -z "${DRACHTIO_HOST:-}" ]; then
     sed "s#@RUN_DIR@#$(pwd)/$run_dir#g" config/drachtio.dev.conf.xml >"$run_dir/drachtio.conf.xml"
     drachtio -f "$run_dir/drachtio.conf.xml" >"$run_dir/drachtio.out" 2>&1 &
     pids+=($!)
-    echo "drachtio-server: SIP on 127.0.0.1:5060 (udp/tcp), admin 127.0.0.1:9022"
+    echo "drachtio-server: SIP on 127.0.0.1:5060 (udp/tcp), ws on 127.0.0.1:5062 (browsers), admin 127.0.0.1:9022"
   else
     echo "drachtio-server not found on PATH: the admin API runs, /readyz says what is missing (see README)"
   fi
@@ -54,6 +55,21 @@ if [ -z "${ADMIN_TOKEN:-}" ]; then
   export ADMIN_TOKEN
 fi
 export SIP_EDGE_CONFIG=${SIP_EDGE_CONFIG:-config/sip-edge.yaml}
+
+# Browser test calls over drachtio's ws contact on 127.0.0.1:5062 (config/drachtio.dev.conf.xml);
+# they need the media anchor. TEST_CALL_SECRET=off leaves them off.
+if [ "$MEDIA_ANCHOR" != off ] && [ "${TEST_CALL_SECRET:-}" != off ]; then
+  if [ -z "${TEST_CALL_SECRET:-}" ]; then
+    [ -s "$run_dir/test-call-secret" ] || node -e 'process.stdout.write(require("crypto").randomBytes(24).toString("hex"))' >"$run_dir/test-call-secret"
+    TEST_CALL_SECRET=$(cat "$run_dir/test-call-secret")
+  fi
+  export TEST_CALL_SECRET
+  export TEST_CALL_WS_URL=${TEST_CALL_WS_URL:-ws://127.0.0.1:5062}
+  export TEST_CALL_PORTS=${TEST_CALL_PORTS:-5062}
+  echo "browser test calls: http://127.0.0.1:${ADMIN_PORT:-8080}/test-call (SIP over ${TEST_CALL_WS_URL})"
+else
+  unset TEST_CALL_SECRET
+fi
 
 node dist/tools/seedDemo.js
 echo "admin API: http://127.0.0.1:${ADMIN_PORT:-8080}  (token in $run_dir/admin-token)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what sip-edge needs on a Debian machine when it is missing: redis-server, sipp
-# (Debian package sip-tester) and rtpengine (the media anchor, package rtpengine-daemon) from
-# apt, and the Node dependencies from the lockfile.
+# (Debian package sip-tester), rtpengine (the media anchor, package rtpengine-daemon) and
+# chromium (the browser test-call e2e test) from apt, and the Node dependencies from the lockfile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +20,8 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
 command -v rtpengine >/dev/null 2>&1 || missing+=(rtpengine-daemon)
+# the browser test calls' end-to-end test drives Debian's Chromium (puppeteer-core, no browser download)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing from apt: ${missing[*]}"
   sudo_cmd=()

@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { createAdminServer } from './admin/server.js';
 import { registerRouteTest } from './admin/routes/routeTest.js';
+import { registerTestCallPage, TEST_CALL_PAGE_PATHS } from './admin/routes/testCallPage.js';
+import { registerTestCalls } from './admin/routes/testCalls.js';
+import { createTestCallEntry, RedisTestCallTokenStore } from './browser/index.js';
 import { ActiveCalls } from './calls/activeCalls.js';
 import { AnswerWatch } from './calls/answerWatch.js';
 import { CallReaper } from './calls/reaper.js';
@@ -203,6 +206,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
     metrics.registry,
   );
   lifecycle.attach(apiCalls.listener);
+  const browser = createTestCallEntry(config, { store, limiter, tokens: new RedisTestCallTokenStore(redis, keys), scannerPatterns: pipeline.scannerPatterns, protocol: pipeline.protocol });
   const agentSources = new CidrMatcher<true>();
   for (const cidr of config.sip.agent_cidrs) agentSources.add(cidr, true);
   // Every other method outside a dialog, and messages drachtio-srf cannot parse, pass the same gates.
@@ -240,6 +244,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
         logBudget,
         draining: () => draining,
         ...(media ? { media } : {}),
+        ...(browser ? { browser } : {}),
         inboundBridge: (trunkMaxS) => ({
           ringTimeoutMs: config.sip.ring_timeout_s * 1000,
           failoverOn: config.sip.failover_on,
@@ -299,7 +304,10 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
           importMaxRows: config.admin.import_max_rows,
           importMaxBytes: config.admin.import_body_limit_bytes,
         }),
+      (app) => registerTestCalls(app, { catalog, config: config.test_calls }),
+      (app) => registerTestCallPage(app),
     ],
+    publicPaths: TEST_CALL_PAGE_PATHS,
   });
 
   return {

@@ -33,16 +33,17 @@ export interface AdminDeps {
   readonly logger: Logger;
   readonly health: Health;
   readonly plugins?: readonly AdminPlugin[];
+  /** paths plugins serve without a token (static pages that ask for the token themselves) */
+  readonly publicPaths?: readonly string[];
 }
-
-/** Paths served without a token; every other path, unknown ones included, needs the bearer token. */
-const PUBLIC_PATHS: ReadonlySet<string> = new Set(OPS_PATHS);
-const isPublic = (url: string | undefined): boolean => url !== undefined && PUBLIC_PATHS.has(url);
 
 const isBodyTooLarge = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === 'FST_ERR_CTP_BODY_TOO_LARGE';
 
 /** Builds the admin HTTP API; the caller listens and closes it. */
 export function createAdminServer(deps: AdminDeps): FastifyInstance {
+  // Paths served without a token; every other path, unknown ones included, needs the bearer token.
+  const publicPaths: ReadonlySet<string> = new Set([...OPS_PATHS, ...(deps.publicPaths ?? [])]);
+  const isPublic = (url: string | undefined): boolean => url !== undefined && publicPaths.has(url);
   const app = Fastify({ logger: false, onProtoPoisoning: 'error', onConstructorPoisoning: 'error', bodyLimit: deps.config.body_limit_bytes });
   const docs = new OpenApiCollector({ title: 'sip-edge admin API', version: '1' }, (url) => isPublic(url));
   const requests = adminRequestCounter(deps.metrics.registry);

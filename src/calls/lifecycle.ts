@@ -15,7 +15,7 @@ export interface CallInfo {
   readonly agentId: string | null;
   readonly from: string;
   readonly to: string;
-  /** Calls the platform marks as browser tests (trusted header) */
+  /** Browser test calls: came in on the browser entry with a test-call token (billed as browser_test) */
   readonly browserTest: boolean;
   readonly startedAt: number;
 }

@@ -54,7 +54,9 @@ export interface SequentialSettings {
  */
 export function provisionalContact(req: Srf.SrfRequest): (res: { status: number }) => Record<string, string> {
   const on = (req as unknown as { receivedOn?: string }).receivedOn;
-  const transport = String(req.protocol ?? 'udp').toLowerCase();
+  // drachtio-srf reports ws and wss as "tcp"; the caller's top Via names them (a browser's)
+  const ws = /^\s*SIP\/2\.0\/(WSS?)\s/i.exec(req.get('Via') ?? '')?.[1]?.toLowerCase();
+  const transport = ws ?? String(req.protocol ?? 'udp').toLowerCase();
   const contact = on ? `<${transport === 'tls' ? 'sips' : 'sip'}:${on}${transport === 'udp' || transport === 'tls' ? '' : `;transport=${transport}`}>` : null;
   return (res): Record<string, string> => (contact && res.status < 200 ? { Contact: contact } : {});
 }

@@ -26,6 +26,9 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   MEDIA_ANCHOR: 'media.anchor',
   RTPENGINE: 'media.rtpengine',
   CALLBACK_SECRET: 'callbacks.secret',
+  TEST_CALL_SECRET: 'test_calls.secret',
+  TEST_CALL_WS_URL: 'test_calls.ws_url',
+  TEST_CALL_PORTS: 'test_calls.entry_ports',
 };
 
 export const DEFAULT_CONFIG_PATH = 'config/sip-edge.yaml';

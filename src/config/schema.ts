@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isCountryCode } from '../domain/e164.js';
 import { billingConfigSchema } from '../billing/config.js';
+import { testCallsConfigSchema } from '../browser/config.js';
 import { parseCidr } from '../domain/cidr.js';
 
 /** Failure statuses that may move a call on to the next agent: exact codes or classes like "5xx". */
@@ -242,6 +243,7 @@ export const configSchema = z.object({
   billing: billingConfigSchema.prefault({}),
   api_calls: apiCallsSchema.prefault({}),
   callbacks: callbacksSchema.prefault({}),
+  test_calls: testCallsConfigSchema.prefault({}),
   shutdown: z
     .object({
       drain_timeout_s: z.coerce.number().int().min(0).default(30),
@@ -255,6 +257,12 @@ export const configSchema = z.object({
       handoff_new_calls: z.boolean().default(true),
     })
     .prefault({}),
-});
+})
+  .superRefine((c, ctx) => {
+    // A browser speaks only ICE + DTLS-SRTP, which agents do not: its media always goes through the anchor.
+    if (c.test_calls.secret !== undefined && c.media.anchor !== 'always') {
+      ctx.addIssue({ code: 'custom', path: ['test_calls', 'secret'], message: 'browser test calls need the media anchor (media.anchor: always)' });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;

@@ -3,11 +3,12 @@ import type { EndDetail } from '../calls/lifecycle.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { MediaPolicyError, type AnchorCall, type MediaAnchor, type MediaReport } from './anchor.js';
-import { directionOf, keepsTo, LEG_MEDIA, withoutIdentity, type Direction, type LegMode } from './policy.js';
+import { answerParams, directionOf, keepsTo, offerParams, withoutIdentity, type Direction, type LegMode } from './policy.js';
 import { summarize, type MediaSummary } from './summary.js';
 import { deadLeg, type MediaTimeouts } from './watchdog.js';
 
-export type LegRole = 'carrier' | 'agent';
+/** carrier: a trunk's leg; browser: a test call's WebRTC caller (reported as the carrier side); agent: an AI agent */
+export type LegRole = 'carrier' | 'agent' | 'browser';
 /** a: the caller's leg (the UAS side of the B2BUA); b: the leg the edge placed */
 export type Side = 'a' | 'b';
 
@@ -34,7 +35,7 @@ export interface CallMediaDeps {
 
 /**
  * The anchored media of one call, owned by its CallSession: every SDP of the call goes through
- * the anchor, offers towards a leg follow that leg's row of LEG_MEDIA and what a leg sends must
+ * the anchor, offers towards a leg follow that leg's row of LEG_MEDIA (with what the offering leg adds, see offerParams) and what a leg sends must
  * keep to it. Tags: "a" for the caller's leg, "b1", "b2"... per attempt (a failed attempt's branch
  * is deleted when the next one starts), "x1"... for legs a transfer brings in.
  */
@@ -77,13 +78,13 @@ export class CallMedia {
       // a carrier's offer was held to its trunk's policy by the pipeline; an agent's is held here
       if (a.role === 'agent') this.ensure(a, callerSdp, 'offer');
       a.direction = directionOf(callerSdp);
-      const sdpB = await this.deps.anchor.offer(this.call, { fromTag: a.tag, sdp: withoutIdentity(callerSdp), params: LEG_MEDIA[mode].offer });
+      const sdpB = await this.deps.anchor.offer(this.call, { fromTag: a.tag, sdp: withoutIdentity(callerSdp), params: offerParams(a.mode, mode) });
       return {
         localSdpB: sdpB,
         localSdpA: async (answer) => {
           this.ensure(leg, answer, 'answer');
           leg.direction = directionOf(answer);
-          const sdpA = await this.deps.anchor.answer(this.call, { fromTag: a.tag, toTag: leg.tag, sdp: withoutIdentity(answer), params: {} });
+          const sdpA = await this.deps.anchor.answer(this.call, { fromTag: a.tag, toTag: leg.tag, sdp: withoutIdentity(answer), params: answerParams(a.mode) });
           pending.branch = { fromTag: a.tag, toTag: leg.tag };
           return sdpA;
         },
@@ -94,13 +95,13 @@ export class CallMedia {
       localSdpB: async (ackSdp) => {
         this.ensure(a, ackSdp, 'answer');
         a.direction = directionOf(ackSdp);
-        return this.deps.anchor.answer(this.call, { fromTag: leg.tag, toTag: a.tag, sdp: withoutIdentity(ackSdp), params: {} });
+        return this.deps.anchor.answer(this.call, { fromTag: leg.tag, toTag: a.tag, sdp: withoutIdentity(ackSdp), params: answerParams(leg.mode) });
       },
       // the placed leg's offer, in its 18x/200
       localSdpA: async (offer) => {
         this.ensure(leg, offer, 'offer');
         leg.direction = directionOf(offer);
-        const sdpA = await this.deps.anchor.offer(this.call, { fromTag: leg.tag, sdp: withoutIdentity(offer), params: LEG_MEDIA[a.mode].offer });
+        const sdpA = await this.deps.anchor.offer(this.call, { fromTag: leg.tag, sdp: withoutIdentity(offer), params: offerParams(leg.mode, a.mode) });
         pending.branch = { fromTag: leg.tag, toTag: a.tag };
         return sdpA;
       },
@@ -133,25 +134,25 @@ export class CallMedia {
     const anchor = this.deps.anchor;
     if (!offer) {
       if (!io.peerSdp) throw new MediaPolicyError('no SDP of the other leg to offer');
-      const sdpFrom = await anchor.offer(this.call, { fromTag: to.tag, sdp: withoutIdentity(io.peerSdp), params: LEG_MEDIA[from.mode].offer });
+      const sdpFrom = await anchor.offer(this.call, { fromTag: to.tag, sdp: withoutIdentity(io.peerSdp), params: offerParams(to.mode, from.mode) });
       void io
         .ack()
         .then(async (answer) => {
           if (!answer) return;
           this.ensure(from, answer, 'answer');
           from.direction = directionOf(answer);
-          await anchor.answer(this.call, { fromTag: to.tag, toTag: from.tag, sdp: withoutIdentity(answer), params: {} });
+          await anchor.answer(this.call, { fromTag: to.tag, toTag: from.tag, sdp: withoutIdentity(answer), params: answerParams(to.mode) });
         })
         .catch((err: unknown) => this.deps.log.warn({ err: { message: (err as Error).message } }, 'answer in the ACK of an SDP-less re-INVITE not taken'));
       return sdpFrom;
     }
     this.ensure(from, offer, 'offer');
-    const sdpTo = await anchor.offer(this.call, { fromTag: from.tag, sdp: withoutIdentity(offer), params: LEG_MEDIA[to.mode].offer });
+    const sdpTo = await anchor.offer(this.call, { fromTag: from.tag, sdp: withoutIdentity(offer), params: offerParams(from.mode, to.mode) });
     const answer = await io.send(sdpTo);
     this.ensure(to, answer, 'answer');
     from.direction = directionOf(offer);
     to.direction = directionOf(answer);
-    return anchor.answer(this.call, { fromTag: from.tag, toTag: to.tag, sdp: withoutIdentity(answer), params: {} });
+    return anchor.answer(this.call, { fromTag: from.tag, toTag: to.tag, sdp: withoutIdentity(answer), params: answerParams(from.mode) });
   }
 
   /**
@@ -164,13 +165,13 @@ export class CallMedia {
     const kept = keep === 'a' ? this.a : this.b;
     if (!kept) throw new MediaPolicyError('transfer before the call is bridged');
     const leg: Leg = { tag: `x${++this.transfers}`, mode, role, direction: 'sendrecv' };
-    const offer = await this.deps.anchor.offer(this.call, { fromTag: kept.tag, sdp: withoutIdentity(keptSdp), params: LEG_MEDIA[mode].offer });
+    const offer = await this.deps.anchor.offer(this.call, { fromTag: kept.tag, sdp: withoutIdentity(keptSdp), params: offerParams(kept.mode, mode) });
     return {
       offer,
       answered: async (answer) => {
         this.ensure(leg, answer, 'answer');
         leg.direction = directionOf(answer);
-        const sdp = await this.deps.anchor.answer(this.call, { fromTag: kept.tag, toTag: leg.tag, sdp: withoutIdentity(answer), params: {} });
+        const sdp = await this.deps.anchor.answer(this.call, { fromTag: kept.tag, toTag: leg.tag, sdp: withoutIdentity(answer), params: answerParams(kept.mode) });
         // from here on the kept party is side a and the new leg side b, as the transferred pair is attached
         this.a = kept;
         this.b = leg;
@@ -202,7 +203,7 @@ export class CallMedia {
   }
 
   private summary(report: MediaReport): MediaSummary {
-    const carrier = [this.a, this.b].find((l) => l?.role === 'carrier') ?? null;
+    const carrier = [this.a, this.b].find((l) => l?.role === 'carrier' || l?.role === 'browser') ?? null;
     const agent = [this.a, this.b].find((l) => l?.role === 'agent') ?? null;
     return summarize(report, carrier?.tag ?? null, agent?.tag ?? null);
   }

@@ -64,7 +64,11 @@ export type RejectReason =
   | 'auth_blocked'
   | 'session_interval_too_small'
   | 'media_unavailable'
-  | 'media_encryption_mismatch';
+  | 'media_encryption_mismatch'
+  // browser test calls (the ws/wss entry): the X-Test-Call-Token the INVITE carries
+  | 'test_call_token_invalid'
+  | 'test_call_token_expired'
+  | 'test_call_token_used';
 
 export interface RejectSpec {
   readonly status: number;
@@ -191,6 +195,12 @@ export function rejectSpec(reason: RejectReason): RejectSpec {
       return { status: 503, phrase: 'Service Unavailable', retryAfter: true };
     case 'media_encryption_mismatch':
       return { status: 488, phrase: 'Not Acceptable Here', warning: { code: 305, text: "Media encryption does not match this leg's policy" } };
+    case 'test_call_token_invalid':
+      return { status: 403, phrase: 'Forbidden - Test Call Token Invalid' };
+    case 'test_call_token_expired':
+      return { status: 403, phrase: 'Forbidden - Test Call Token Expired' };
+    case 'test_call_token_used':
+      return { status: 403, phrase: 'Forbidden - Test Call Token Already Used' };
     default: {
       const never: never = reason;
       throw new Error(`unmapped reject reason ${String(never)}`);
@@ -210,4 +220,5 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'edge_error', 'method_not_allowed', 'too_many_hops', 'bad_extension', 'unsupported_uri_scheme', 'message_unparseable', 'auth_blocked',
   'media_unavailable', 'media_encryption_mismatch', 'session_interval_too_small',
   'destination_opted_out',
+  'test_call_token_invalid', 'test_call_token_expired', 'test_call_token_used',
 ];

@@ -19,6 +19,8 @@ import { reject, type Refusal, type SipRequestView } from '../pipeline/types.js'
 import type { Lease } from '../limits/limiter.js';
 import type { CallMedia, LegRole, MediaService } from '../media/index.js';
 import { agentLegMode, carrierLegMode, type LegMode } from '../media/policy.js';
+import { decideTestCall, type TestCallEntry } from '../browser/invite.js';
+import { onBrowserEntry } from '../browser/entry.js';
 import { viewOf } from './requestView.js';
 import { sendRefusal } from './replies.js';
 
@@ -44,15 +46,19 @@ export interface InviteHandlerDeps {
   readonly draining: () => boolean;
   /** the media anchor; absent with media.anchor off */
   readonly media?: MediaService;
+  /** the browser entry (drachtio's ws/wss listeners); absent while test calls are off */
+  readonly browser?: TestCallEntry;
 }
 
-type Accepted = {
+export type Accepted = {
   info: CallInfo;
   lease: Lease | null;
   trunk: TrunkRecord;
   /** the caller's leg as the media anchor sees it */
   caller: { mode: LegMode; role: LegRole };
   bridge: (session: CallSession, log: Logger, media: CallMedia | null) => Promise<BridgeOutcome>;
+  /** the call cannot go without the media anchor (a browser's WebRTC) */
+  requiresMedia?: true;
 };
 
 /**
@@ -63,7 +69,9 @@ type Accepted = {
 export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: Srf.SrfResponse): void {
   const started = process.hrtime.bigint();
   const view = viewOf(req);
-  const direction: Direction = deps.agentSources.match(view.sourceAddress) ? 'outbound' : 'inbound';
+  // a request on the browser entry is a browser test call, whoever sent it; nowhere else is one
+  const browser = deps.browser && onBrowserEntry(req, deps.browser.entryPorts) ? deps.browser : null;
+  const direction: Direction = !browser && deps.agentSources.match(view.sourceAddress) ? 'outbound' : 'inbound';
   // One child logger per accepted call (below); refusals and errors log their fields inline.
   const callFields = { callId: view.callId, direction };
   const observeSetup = (): void => {
@@ -75,8 +83,8 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
     const outcome = refusal.kind === 'drop' ? 'dropped' : 'rejected';
     deps.metrics.invites.inc({ direction, outcome });
     deps.metrics.rejections.inc({ reason: refusal.reason });
-    // drops and unknown sources are what floods are made of: their lines are rate-limited, the rest are one per call
-    const hostile = refusal.kind === 'drop' || refusal.reason === 'unknown_source';
+    // drops, unknown sources and token-less browser INVITEs are what floods are made of: their lines are rate-limited, the rest are one per call
+    const hostile = refusal.kind === 'drop' || refusal.reason === 'unknown_source' || refusal.reason === 'test_call_token_invalid';
     const budget = hostile && deps.logBudget ? deps.logBudget.take(refusal.reason) : { suppressed: 0 };
     if (budget) {
       const suppressed = budget.suppressed > 0 ? { suppressedSinceLast: budget.suppressed } : {};
@@ -87,6 +95,7 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
   };
 
   const decide = async (): Promise<Accepted | null> => {
+    if (browser) return decideTestCall(browser, deps.srf, req, res, view, refuse);
     if (direction === 'outbound') {
       const outcome = await evaluateOutbound(view, deps.outbound, { maxMessageBytes: deps.inbound.maxMessageBytes });
       if (outcome.kind !== 'accept') {
@@ -135,9 +144,9 @@ export function handleInvite(deps: InviteHandlerDeps, req: Srf.SrfRequest, res: 
     const { info, lease } = accepted;
     const callLog = deps.logger.child({ ...callFields, trunkId: info.trunkId, workspaceId: info.workspaceId, numberId: info.numberId });
     const media = deps.media ? deps.media.open(info.callId, accepted.caller, accepted.trunk.media_timeout_s, callLog) : null;
-    if (deps.media && !media) {
+    if ((deps.media || accepted.requiresMedia) && !media) {
       lease?.release();
-      return refuse(reject('media_unavailable', 'no rtpengine instance is healthy'), 'media', accepted.trunk);
+      return refuse(reject('media_unavailable', deps.media ? 'no rtpengine instance is healthy' : 'the media anchor is off (media.anchor)'), 'media', accepted.trunk);
     }
     const session = new CallSession(info, deps.lifecycle);
     if (lease) session.onEnd(() => lease.release());

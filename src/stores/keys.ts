@@ -60,6 +60,8 @@ export interface RedisKeys {
   apiCallIdempotency(workspaceId: string, keyHash: string): string;
   /** Pub/sub channel: hang up this API call (published by whichever instance got the DELETE). */
   readonly apiCallHangups: string;
+  /** A test-call token that was presented (single use), kept until the token expires. */
+  testCallToken(jti: string): string;
 }
 
 /** A do-not-call list: one workspace's, or the platform-wide one. */
@@ -99,6 +101,7 @@ export function redisKeys(prefix: string): RedisKeys {
     apiCall: (id) => `${prefix}apicall:{${id}}`,
     apiCallIdempotency: (workspaceId, keyHash) => `${prefix}apicall:idem:{${workspaceId}:${keyHash}}`,
     apiCallHangups: `${prefix}apicall:hangup`,
+    testCallToken: (jti) => `${prefix}testcall:{${jti}}`,
   };
 }
 

@@ -52,6 +52,10 @@ export const describeSipp = describe.skipIf(!SIPP_BIN);
 export interface DrachtioOptions {
   /** Adds a TLS listener with a fresh self-signed certificate. */
   readonly tls?: boolean;
+  /** Adds a WebSocket listener (the browser entry, plain ws). */
+  readonly ws?: boolean;
+  /** Adds a secure WebSocket listener (the browser entry, wss; with a fresh self-signed certificate). */
+  readonly wss?: boolean;
   /** drachtio loglevel (notice by default: info logs every SIP message). */
   readonly loglevel?: 'error' | 'warning' | 'notice' | 'info' | 'debug';
   /** sofia-sip log level 0..9 (3 by default). */
@@ -68,6 +72,10 @@ export interface DrachtioServer {
   readonly sipPort: number;
   /** SIP over TLS on 127.0.0.1 (only with { tls: true }). */
   readonly tlsPort?: number;
+  /** SIP over WebSocket on 127.0.0.1 (only with { ws: true }). */
+  readonly wsPort?: number;
+  /** SIP over secure WebSocket on 127.0.0.1 (only with { wss: true }). */
+  readonly wssPort?: number;
   readonly certPath?: string;
   readonly keyPath?: string;
   readonly dir: string;
@@ -95,6 +103,8 @@ function configXml(p: {
   secret: string;
   sipPort: number;
   tls?: { port: number; keyPath: string; certPath: string };
+  wsPort?: number;
+  wss?: { port: number; keyPath: string; certPath: string };
   logFile: string;
   archiveDir: string;
   loglevel: string;
@@ -104,19 +114,25 @@ function configXml(p: {
   // refuses the bind; a sips: contact puts sips: into Contact). Without chain-file the
   // TLS transport is silently not added.
   const tlsContact = p.tls ? `\n      <contact>sip:127.0.0.1:${p.tls.port};transport=tls,</contact>` : '';
-  const tlsBlock = p.tls
+  // ws: a plain contact. wss: a sips: contact, the only form drachtio hands the TLS files to
+  // (it passes them to contacts that mention "sips" or "tls"; `sip:...;transport=wss` fails to
+  // bind with "Protocol not supported"). drachtio-srf reports both as protocol "tcp".
+  const wsContact = p.wsPort ? `\n      <contact>sip:127.0.0.1:${p.wsPort};transport=ws</contact>` : '';
+  const wssContact = p.wss ? `\n      <contact>sips:127.0.0.1:${p.wss.port};transport=wss</contact>` : '';
+  const certs = p.tls ?? p.wss;
+  const tlsBlock = certs
     ? `
     <tls>
-      <key-file>${p.tls.keyPath}</key-file>
-      <cert-file>${p.tls.certPath}</cert-file>
-      <chain-file>${p.tls.certPath}</chain-file>
+      <key-file>${certs.keyPath}</key-file>
+      <cert-file>${certs.certPath}</cert-file>
+      <chain-file>${certs.certPath}</chain-file>
     </tls>`
     : '';
   return `<drachtio>
   <admin port="${p.adminPort}" secret="${p.secret}">127.0.0.1</admin>
   <sip>
     <contacts>
-      <contact>sip:127.0.0.1:${p.sipPort};transport=udp,tcp</contact>${tlsContact}
+      <contact>sip:127.0.0.1:${p.sipPort};transport=udp,tcp</contact>${tlsContact}${wsContact}${wssContact}
     </contacts>${tlsBlock}
   </sip>
   <logging>
@@ -153,8 +169,10 @@ export async function startDrachtio(options: DrachtioOptions = {}): Promise<Drac
   const logFile = join(dir, 'drachtio.log');
   const outFile = join(dir, 'stdout.log');
   const configFile = join(dir, 'drachtio.conf.xml');
-  const cert = options.tls ? generateSelfSignedCert({ dir }) : undefined;
+  const cert = options.tls || options.wss ? generateSelfSignedCert({ dir }) : undefined;
   const tlsPort = options.tls ? await freeLoopbackPort({ udp: false }) : undefined;
+  const wsPort = options.ws ? await freeLoopbackPort({ udp: false }) : undefined;
+  const wssPort = options.wss ? await freeLoopbackPort({ udp: false }) : undefined;
   writeFileSync(
     configFile,
     configXml({
@@ -162,6 +180,8 @@ export async function startDrachtio(options: DrachtioOptions = {}): Promise<Drac
       secret,
       sipPort,
       ...(cert && tlsPort ? { tls: { port: tlsPort, keyPath: cert.keyPath, certPath: cert.certPath } } : {}),
+      ...(wsPort ? { wsPort } : {}),
+      ...(cert && wssPort ? { wss: { port: wssPort, keyPath: cert.keyPath, certPath: cert.certPath } } : {}),
       logFile,
       archiveDir: join(dir, 'archive'),
       loglevel: options.loglevel ?? 'notice',
@@ -185,7 +205,7 @@ export async function startDrachtio(options: DrachtioOptions = {}): Promise<Drac
       exitedEarly = true;
     });
     const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
-    const ports = [adminPort, sipPort, ...(tlsPort ? [tlsPort] : [])];
+    const ports = [adminPort, sipPort, ...(tlsPort ? [tlsPort] : []), ...(wsPort ? [wsPort] : []), ...(wssPort ? [wssPort] : [])];
     try {
       await Promise.race([
         spawnError,
@@ -220,6 +240,8 @@ export async function startDrachtio(options: DrachtioOptions = {}): Promise<Drac
     secret,
     sipPort,
     ...(tlsPort ? { tlsPort } : {}),
+    ...(wsPort ? { wsPort } : {}),
+    ...(wssPort ? { wssPort } : {}),
     ...(cert ? { certPath: cert.certPath, keyPath: cert.keyPath } : {}),
     dir,
     configFile,

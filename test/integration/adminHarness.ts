@@ -43,7 +43,9 @@ export interface AdminHarness {
 export interface HarnessOptions {
   readonly redisUrl: string;
   readonly admin?: Partial<Config['admin']>;
-  readonly plugins?: AdminPlugin[];
+  /** Plugins, or a function making them from the harness's own catalog, Redis and keys. */
+  readonly plugins?: AdminPlugin[] | ((ctx: { catalog: Catalog; redis: RedisClient; keys: RedisKeys }) => AdminPlugin[]);
+  readonly publicPaths?: readonly string[];
 }
 
 /** The real admin server on a free loopback port over a fresh key prefix of the shared test Redis. */
@@ -68,7 +70,8 @@ export async function startAdmin(options: HarnessOptions): Promise<AdminHarness>
         return harness.readiness;
       },
     },
-    ...(options.plugins ? { plugins: options.plugins } : {}),
+    ...(options.plugins ? { plugins: typeof options.plugins === 'function' ? options.plugins({ catalog, redis, keys }) : options.plugins } : {}),
+    ...(options.publicPaths ? { publicPaths: options.publicPaths } : {}),
   });
   try {
     await app.listen({ port: 0, host: '127.0.0.1' });

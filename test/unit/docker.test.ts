@@ -280,6 +280,20 @@ describe('docker/drachtio/drachtio.conf.xml', () => {
     for (const tag of ['key-file', 'cert-file', 'chain-file']) expect(xml).toContain(`<${tag}>/etc/drachtio/tls/`);
   });
 
+  it('documents the browser entry: a sips: wss contact on the port compose publishes and the app is told (TEST_CALL_PORTS)', () => {
+    const wss = [...xml.matchAll(/<contact[^>]*>([^<]*transport=wss[^<]*)<\/contact>/g)].map((m) => m[1]!);
+    expect(wss.length).toBeGreaterThan(0);
+    // drachtio hands the TLS files only to contacts naming sips/tls: sip:...;transport=wss does not bind
+    for (const c of wss) expect(c).toMatch(/^sips:/);
+    const port = Number(/:(\d+);transport=wss/.exec(wss[0]!)![1]);
+    expect(appEnv.TEST_CALL_PORTS).toBe(String(port));
+    expect(portsOf(drachtio).some((p) => p.target === port && p.protocol === 'tcp')).toBe(true);
+    // with a secret and the browsers' URL the app's config takes it; without, test calls stay off
+    const on = loadConfig({ ...appEnv, TEST_CALL_SECRET: 'a'.repeat(32), TEST_CALL_WS_URL: `wss://edge.example.com:${port}`, SIP_EDGE_CONFIG: join(ROOT, 'config/sip-edge.yaml') });
+    expect(on.test_calls).toMatchObject({ entry_ports: [port], ws_url: `wss://edge.example.com:${port}` });
+    expect(loadConfig({ ...appEnv, SIP_EDGE_CONFIG: join(ROOT, 'config/sip-edge.yaml') }).test_calls.secret).toBeUndefined();
+  });
+
   it('logs to the console at notice', () => {
     expect(active).toMatch(/<console\s*\/>/);
     expect(active).toMatch(/<loglevel>notice<\/loglevel>/);
@@ -339,7 +353,7 @@ describe('docker/Dockerfile', () => {
     expect(sources.length).toBeGreaterThan(0);
     for (const src of sources) {
       expect(existsSync(join(ROOT, src)), `COPY source ${src}`).toBe(true);
-      if (src.startsWith('docker/')) expect(ignore).toContain(`!${src}`);
+      if (src.startsWith('docker/') || src.startsWith('scripts/')) expect(ignore).toContain(`!${src}`);
     }
   });
 });

@@ -150,3 +150,46 @@ describe('media anchor configuration', () => {
     expect(() => loadConfig({ SIP_EDGE_CONFIG: file, MEDIA_ANCHOR: 'always', RTPENGINE: 'no-port' })).toThrow(/media\.rtpengine/);
   });
 });
+
+describe('test_calls configuration (browser test calls)', () => {
+  const base = { admin: { token: 'x'.repeat(16) } };
+  const anchored = { ...base, media: { anchor: 'always', rtpengine: ['127.0.0.1:22222'] } };
+  const SECRET = 's'.repeat(32);
+
+  it('is off by default: no secret, no entry', () => {
+    const t = parseConfig(base).test_calls;
+    expect(t.secret).toBeUndefined();
+    expect(t).toMatchObject({ entry_ports: [], token_ttl_s: 300, max_call_duration_s: 1800 });
+  });
+
+  it('needs the entry ports, the browsers\' URL and the media anchor once a secret is set', () => {
+    const list = problems(() => parseConfig({ ...base, test_calls: { secret: SECRET } }));
+    expect(list).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^test_calls\.entry_ports: /),
+        expect.stringMatching(/^test_calls\.ws_url: /),
+        expect.stringMatching(/^test_calls\.secret: browser test calls need the media anchor/),
+      ]),
+    );
+    expect(parseConfig({ ...anchored, test_calls: { secret: SECRET, entry_ports: [8443], ws_url: 'wss://edge.example.com:8443' } }).test_calls.secret).toBe(SECRET);
+  });
+
+  it.each([
+    [{ secret: 'short' }, 'test_calls.secret'],
+    [{ token_ttl_s: 601 }, 'test_calls.token_ttl_s'],
+    [{ token_ttl_s: 5 }, 'test_calls.token_ttl_s'],
+    [{ ws_url: 'https://edge.example.com' }, 'test_calls.ws_url'],
+    [{ entry_ports: [0] }, 'test_calls.entry_ports.0'],
+  ])('refuses %o, naming %s', (section, key) => {
+    expect(problems(() => parseConfig({ ...anchored, test_calls: section })).map((p) => p.split(':')[0])).toContain(key);
+  });
+
+  it('takes TEST_CALL_SECRET, TEST_CALL_WS_URL and TEST_CALL_PORTS from the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'test-calls-config-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'admin:\n  token: "0123456789abcdef"\n');
+    const config = loadConfig({ SIP_EDGE_CONFIG: file, MEDIA_ANCHOR: 'always', RTPENGINE: '127.0.0.1:22222', TEST_CALL_SECRET: SECRET, TEST_CALL_WS_URL: 'ws://127.0.0.1:5062', TEST_CALL_PORTS: '5062, 8443' });
+    expect(config.test_calls).toMatchObject({ secret: SECRET, ws_url: 'ws://127.0.0.1:5062', entry_ports: [5062, 8443] });
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_MEDIA_ENCRYPTION, MEDIA_ENCRYPTION } from '../../../src/domain/model.js';
-import { agentLegMode, carrierLegMode, directionOf, keepsTo, LEG_MEDIA, withoutIdentity, type LegMode } from '../../../src/media/policy.js';
+import { agentLegMode, answerParams, carrierLegMode, directionOf, keepsTo, LEG_MEDIA, offerParams, withoutIdentity, type LegMode } from '../../../src/media/policy.js';
 
 const sdp = (proto: string, extra: string[] = []) =>
   ['v=0', 'o=pbx-7 1 1 IN IP4 10.0.0.7', 's=-', 'c=IN IP4 10.0.0.7', 't=0 0', `m=audio 4000 ${proto} 0`, 'a=rtpmap:0 PCMU/8000', ...extra, ''].join('\r\n');
 const RTP = sdp('RTP/AVP');
 const SDES = sdp('RTP/SAVP', ['a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz']);
 const DTLS = sdp('UDP/TLS/RTP/SAVP', ['a=fingerprint:sha-256 AA:BB', 'a=setup:actpass']);
+const WEBRTC = sdp('UDP/TLS/RTP/SAVPF', ['a=fingerprint:sha-256 AA:BB', 'a=setup:actpass', 'a=ice-ufrag:abcd', 'a=ice-pwd:0123456789abcdef0123456789', 'a=rtcp-mux']);
 
 describe('LEG_MEDIA (the per-leg media policy table)', () => {
   // what each row must take from its leg, and what it must refuse
@@ -15,6 +16,7 @@ describe('LEG_MEDIA (the per-leg media policy table)', () => {
     open: { takes: [RTP, SDES, DTLS], refuses: [], offers: 'RTP/AVP' },
     sdes: { takes: [SDES, DTLS], refuses: [RTP], offers: 'RTP/SAVP' },
     dtls: { takes: [SDES, DTLS], refuses: [RTP], offers: 'UDP/TLS/RTP/SAVP' },
+    webrtc: { takes: [WEBRTC, DTLS], refuses: [RTP], offers: 'UDP/TLS/RTP/SAVPF' },
   };
 
   it.each(Object.keys(LEG_MEDIA) as LegMode[])('%s: offers its protocol, takes what keeps to it, refuses the rest', (mode) => {
@@ -30,7 +32,30 @@ describe('LEG_MEDIA (the per-leg media policy table)', () => {
 
   it('never offers NULL or F8 suites to an SDES leg, and no SDES to a plain or DTLS leg', () => {
     expect(LEG_MEDIA.sdes.offer.SDES).toEqual(expect.arrayContaining(['no-NULL_HMAC_SHA1_80', 'no-NULL_HMAC_SHA1_32', 'no-F8_128_HMAC_SHA1_80']));
-    for (const mode of ['rtp', 'open', 'dtls'] as const) expect(LEG_MEDIA[mode].offer.SDES).toEqual(['off']);
+    for (const mode of ['rtp', 'open', 'dtls', 'webrtc'] as const) expect(LEG_MEDIA[mode].offer.SDES).toEqual(['off']);
+  });
+
+  it('does ICE and rtcp-mux on a browser leg only', () => {
+    expect(LEG_MEDIA.webrtc.offer).toMatchObject({ ICE: 'force', 'rtcp-mux': ['offer', 'require'] });
+    for (const mode of ['rtp', 'open', 'sdes', 'dtls'] as const) expect(LEG_MEDIA[mode].offer.ICE).toBe('remove');
+  });
+
+  it('offers onward from a browser without rtcp-mux and header extensions, with PCMU/PCMA to transcode to', () => {
+    for (const to of ['rtp', 'sdes', 'dtls'] as const) {
+      const params = offerParams('webrtc', to);
+      // the agent leg's own row decides protocol, ICE and keys
+      expect(params['transport-protocol']).toBe(LEG_MEDIA[to].offer['transport-protocol']);
+      expect(params.ICE).toBe('remove');
+      expect(params).toMatchObject({ 'rtcp-mux': ['demux'], flags: ['strip-extmap'], codec: { transcode: ['PCMU', 'PCMA'] } });
+    }
+    // between SIP legs nothing is added
+    expect(offerParams('sdes', 'rtp')).toEqual(LEG_MEDIA.rtp.offer);
+    expect(offerParams('rtp', 'webrtc')).toEqual(LEG_MEDIA.webrtc.offer);
+  });
+
+  it('answers a browser with rtcp-mux and ICE; other legs with the anchor defaults', () => {
+    expect(answerParams('webrtc')).toEqual({ 'rtcp-mux': ['accept'], ICE: 'force' });
+    for (const mode of ['rtp', 'open', 'sdes', 'dtls'] as const) expect(answerParams(mode)).toEqual({});
   });
 
   it('maps every trunk and agent encryption setting to a row', () => {

@@ -19,6 +19,7 @@ const EVERY_REASON: Record<RejectReason, true> = {
   message_unparseable: true, auth_blocked: true,
   media_unavailable: true, media_encryption_mismatch: true, session_interval_too_small: true,
   destination_opted_out: true,
+  test_call_token_invalid: true, test_call_token_expired: true, test_call_token_used: true,
 };
 
 describe('REJECT_REASONS', () => {
@@ -72,6 +73,10 @@ describe('rejectSpec per BRIEF', () => {
     ['bad_extension', 420],
     ['unsupported_uri_scheme', 416],
     ['message_unparseable', 400],
+    // issue 16: an INVITE on the browser entry without a valid token
+    ['test_call_token_invalid', 403],
+    ['test_call_token_expired', 403],
+    ['test_call_token_used', 403],
   ])('%s -> %i', (reason, status) => {
     expect(rejectSpec(reason).status).toBe(status);
   });

@@ -30,6 +30,7 @@ describe('redisKeys', () => {
       k.apiCall('call_1'),
       k.apiCallIdempotency('ws_1', 'abc'),
       k.apiCallHangups,
+      k.testCallToken('abcdefghijklmnop'),
     ];
     expect(k.prefix).toBe(prefix);
     for (const key of all) {
@@ -42,7 +43,7 @@ describe('redisKeys', () => {
   it('keeps kinds apart for the same id', () => {
     const k = redisKeys('p:');
     const same = 'x1';
-    const keys = [k.trunk(same), k.agent(same), k.number(same), k.numberId(same), k.refs('agent', same), k.refs('trunk', same), k.workspaceSettings(same)];
+    const keys = [k.trunk(same), k.agent(same), k.number(same), k.numberId(same), k.refs('agent', same), k.refs('trunk', same), k.workspaceSettings(same), k.testCallToken(same)];
     expect(new Set(keys).size).toBe(keys.length);
   });
 
