@@ -249,6 +249,7 @@ export function createApp({ config, logger, metrics = createMetrics() }: AppDeps
           ringTimeoutMs: config.sip.ring_timeout_s * 1000,
           failoverOn: config.sip.failover_on,
           voicemailUri: config.sip.voicemail_uri,
+          udpMaxBytes: config.sip.udp_max_bytes,
           maxCallDurationMs: (trunkMaxS ?? config.sip.default_max_call_duration_s) * 1000,
           maxMessageBytes: config.sip.max_message_bytes,
           retryAfterS: config.sip.retry_after_s,

@@ -21,6 +21,8 @@ export interface BridgeSettings {
   readonly maxMessageBytes: number;
   readonly retryAfterS: number;
   readonly sessionTimer?: SessionTimerSettings;
+  /** an INVITE to the agent over this many bytes goes over TCP first (sip.udp_max_bytes; 0 = never) */
+  readonly udpMaxBytes?: number;
   /** what to do with a REFER from the agent (transfer); refused when absent */
   readonly onRefer?: ReferHandler;
   /** the call's anchored media (media.anchor always) */
@@ -55,7 +57,7 @@ export function agentLegFrom(plan: InboundPlan): { From: string } {
   return { From: `<sip:${number || 'anonymous'}@localhost>` };
 }
 
-function attemptsFor(plan: InboundPlan, req: Srf.SrfRequest, voicemailUri: string | undefined): Attempt[] {
+function attemptsFor(plan: InboundPlan, req: Srf.SrfRequest, voicemailUri: string | undefined, udpMaxBytes?: number): Attempt[] {
   const from = agentLegFrom(plan);
   const attempts: Attempt[] = plan.targets.map((t) => ({
     label: t.role,
@@ -72,7 +74,7 @@ function attemptsFor(plan: InboundPlan, req: Srf.SrfRequest, voicemailUri: strin
       options: withOffer({ headers: { ...agentHeaders(plan, req, null), 'X-Voicemail-Message': plan.voicemailMessage, ...from } }, plan.offerSdp),
     });
   }
-  return attempts.flatMap((attempt) => bySize(attempt, plan.offerSdp));
+  return attempts.flatMap((attempt) => bySize(attempt, plan.offerSdp, udpMaxBytes));
 }
 
 /**
@@ -88,7 +90,7 @@ export function bridgeInbound(
   settings: BridgeSettings,
   log: Logger,
 ): Promise<BridgeOutcome> {
-  return bridgeSequentially(srf, req, res, attemptsFor(plan, req, settings.voicemailUri), session, {
+  return bridgeSequentially(srf, req, res, attemptsFor(plan, req, settings.voicemailUri, settings.udpMaxBytes), session, {
     ringTimeoutMs: settings.ringTimeoutMs,
     maxCallDurationMs: settings.maxCallDurationMs,
     maxMessageBytes: settings.maxMessageBytes,

@@ -121,6 +121,8 @@ const sipSchema = z.object({
     })
     .prefault({})
     .refine((t) => t.interval_s >= t.min_se_s, { message: 'interval_s must be >= min_se_s', path: ['interval_s'] }),
+  /** RFC 3261 18.1.1: an INVITE to an agent URI without a transport over this many bytes goes over TCP first (0 = never) */
+  udp_max_bytes: z.coerce.number().int().min(0).max(65_000).default(1300),
   /** How often the safety net looks for calls whose dialogs are gone (they are closed with their true duration). */
   reap_interval_s: z.coerce.number().min(0.1).max(60).default(2),
   /** A call not answered after this long is closed by the safety net (no failover path takes longer). */

@@ -23,7 +23,15 @@ interface Instance {
   calls: number;
   /** a ping is in flight: the next round skips the instance (an old answer never overrides a newer one) */
   pinging: boolean;
+  /** call-path commands that failed in a row (any answer resets it) */
+  failures: number;
 }
+
+/**
+ * Call-path commands that must fail in a row before an instance leaves rotation: one slow reply
+ * under load must not refuse every new call until the next ping (a failed ping still takes it out).
+ */
+const FAILURES_BEFORE_DOWN = 3;
 
 type Verb = 'offer' | 'answer' | 'delete' | 'query' | 'ping';
 
@@ -34,9 +42,11 @@ function destination(hostPort: string): NgDestination {
 
 /**
  * The media anchor on rtpengine over its ng control protocol (rtpengine-client, UDP). Each
- * instance is pinged every pingIntervalMs; a failed ping or a command past commandTimeoutMs takes
- * it out of rotation until a ping succeeds again. New calls go to the healthy instance with the
- * fewest calls of this edge; a call stays on its instance.
+ * instance is pinged every pingIntervalMs; a failed ping, or FAILURES_BEFORE_DOWN commands in a
+ * row past commandTimeoutMs, take it out of rotation until a ping succeeds again. New calls go to
+ * the healthy instance with the fewest calls of this edge; a call stays on its instance, and its
+ * commands (delete above all) are still sent while the instance is out of rotation: a call's media
+ * is never left behind in rtpengine because of one slow reply.
  */
 export class RtpEngineAnchor implements MediaAnchor {
   private readonly instances: Instance[];
@@ -45,7 +55,7 @@ export class RtpEngineAnchor implements MediaAnchor {
   private next = 0;
 
   constructor(private readonly options: RtpEngineOptions) {
-    this.instances = options.instances.map((id) => ({ id, dest: destination(id), healthy: true, calls: 0, pinging: false }));
+    this.instances = options.instances.map((id) => ({ id, dest: destination(id), healthy: true, calls: 0, pinging: false, failures: 0 }));
   }
 
   start(): void {
@@ -128,16 +138,17 @@ export class RtpEngineAnchor implements MediaAnchor {
     const instance = this.byId(id);
     const client = this.client;
     if (!client) throw new MediaUnavailableError('media anchor not started', id);
-    if (!instance.healthy && verb !== 'ping') throw new MediaUnavailableError(`rtpengine ${id} is down`, id);
     const started = process.hrtime.bigint();
     const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     try {
       const reply = await (verb === 'ping' ? client.ping(instance.dest) : client[verb](instance.dest, params));
       if (verb !== 'ping') this.options.observe?.(verb, reply.result === 'error' ? 'error' : 'ok', seconds());
+      instance.failures = 0;
       return reply;
     } catch (err) {
       if (verb !== 'ping') this.options.observe?.(verb, 'error', seconds());
-      this.mark(instance, false, String((err as Error)?.message ?? err));
+      instance.failures++;
+      if (verb === 'ping' || instance.failures >= FAILURES_BEFORE_DOWN) this.mark(instance, false, String((err as Error)?.message ?? err));
       throw new MediaUnavailableError(`rtpengine ${id} did not answer ${verb}: ${String((err as Error)?.message ?? err)}`, id);
     }
   }
