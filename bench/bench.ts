@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../src/config/load.js';
 import { Catalog } from '../src/stores/catalog.js';
@@ -271,7 +271,8 @@ async function main(): Promise<void> {
     runner: values.runner as Runner,
     logLevel: values['log-level'],
     profile: values.profile,
-    out: values.out ?? join(ROOT, 'bench/results', `bench-${timestamp()}`),
+    // absolute: SIPp runs in its own directory and is handed paths under this one
+    out: values.out ? resolve(values.out) : join(ROOT, 'bench/results', `bench-${timestamp()}`),
   };
   if (o.runner !== 'tsx' && o.runner !== 'dist') throw new Error('--runner tsx|dist');
   if (values.only && !['bare', 'edge', 'anchored', 'pipeline', 'flood'].includes(values.only)) throw new Error('--only bare|edge|anchored|pipeline|flood');
