@@ -3,13 +3,14 @@
  *
  * In one run on one machine: (a) a bare drachtio-srf B2BUA (bareB2bua.ts) and (b) the full sip-edge
  * with 1,000,000 numbers in Redis, each behind its own drachtio-server (same config), one after
- * the other, each driven by SIPp at rising rates to find the highest rate with < 0.1 % failed calls.
- * Prints both, the ratio b/a, a route-lookup micro-benchmark (cache miss and hit over the 1M
- * numbers) and the memory per active call. Results in bench/results/bench-<time>/.
+ * the other, each driven by SIPp at rising rates to find the highest rate with < 0.1 % failed calls;
+ * with --anchored also (c) the same edge with its media anchored through its own rtpengine.
+ * Prints them, the ratios b/a and c/b, a route-lookup micro-benchmark (cache miss and hit over the
+ * 1M numbers) and the memory per active call. Results in bench/results/bench-<time>/.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../src/config/load.js';
 import { Catalog } from '../src/stores/catalog.js';
@@ -17,7 +18,8 @@ import { redisKeys } from '../src/stores/keys.js';
 import { createRedis, whenReady } from '../src/stores/redis.js';
 import { freeLoopbackPort } from '../test/helpers/localProcess.js';
 import { cleanup, cleanupMark, onCleanup, runMain } from './lib/cleanup.js';
-import { toCsv } from './lib/csv.js';
+import { compareAnchored, formatAnchored } from './lib/anchorSummary.js';
+import { formatLookup, formatMemory, writeBenchReport, type BenchSideResult } from './lib/benchReport.js';
 import { lookupBenchmark, type LookupResult } from './lib/lookupBench.js';
 import { formatPipelineCost, pipelineCost, type PipelineCostResult } from './lib/pipelineBench.js';
 import { formatFlood, runFlood, type FloodOptions } from './lib/flood.js';
@@ -25,11 +27,11 @@ import { describeMachine, machineInfo, timestamp } from './lib/machine.js';
 import { memoryPerCall, type MemoryResult } from './lib/memory.js';
 import { waitForQuiet } from './lib/procStats.js';
 import { formatProfile, mainThreadProfile, summarizeProfileFile, type ProfileSummary } from './lib/profile.js';
-import { renderHtml, stepCharts, type Table } from './lib/report.js';
+import { rtpPortRange, startBenchRtpengine, type BenchRtpengine } from './lib/rtpengine.js';
 import { dialPlan, seedNumbersDirect, seedRoutingThroughCatalog, writeNumbersFile } from './lib/seed.js';
 import { settle, startAgent, startLocalDrachtio, startLocalRedis, type LocalRedis } from './lib/stack.js';
 import { nextRate } from './lib/stats.js';
-import { formatStepLine, runStep, STEP_COLUMNS, stepRow, type StepResult } from './lib/step.js';
+import { formatStepLine, runStep, type StepResult } from './lib/step.js';
 import { ROOT, startBareB2bua, startEdgeProcess, type RunningProcess, type Runner } from './lib/sut.js';
 
 const USAGE = `npm run bench -- [options]
@@ -43,7 +45,11 @@ const USAGE = `npm run bench -- [options]
   --pipeline-calls 20000   calls per stage of the per-call CPU benchmark of the edge's own work (0 = skip)
   --memory-calls 2000      calls held for the memory figure (0 = skip)
   --rounds 1               bare, edge, bare, edge...: each side's figure is its best round
-  --only bare|edge         run one side only (no ratio)
+  --anchored               also (c): the edge with media.anchor always through its own rtpengine
+                           (userspace, loopback), alternating with the others; prints c/b and CPU
+                           ms per call per process (edge, drachtio, redis, rtpengine). SIPp sends
+                           SDP but no RTP: this is the signalling and ng-control cost of anchoring
+  --only bare|edge|anchored  run one side only (no ratio; --only edge --anchored runs b and c)
   --only pipeline          seed, route lookups and the per-call CPU benchmark only (no SIP, a minute or two)
   --only flood             an INVITE flood from addresses matching no trunk beside a legitimate trunk
                            (legit calls failed, edge and drachtio RSS before/during/after, deaths; ~3 min):
@@ -53,19 +59,16 @@ const USAGE = `npm run bench -- [options]
   --profile                V8 CPU profiles of both processes; prints where the time went
   --out DIR                results directory (default bench/results/bench-<time>)`;
 
-const CARRIER_IP = { bare: '127.0.0.41', edge: '127.0.0.42' } as const;
-const AGENT_IP = { bare: '127.0.0.51', edge: '127.0.0.52' } as const;
+const CARRIER_IP = { bare: '127.0.0.41', edge: '127.0.0.42', anchored: '127.0.0.43' } as const;
+const AGENT_IP = { bare: '127.0.0.51', edge: '127.0.0.52', anchored: '127.0.0.53' } as const;
 const KEY_PREFIX = 'bench:';
 
-type Side = 'bare' | 'edge';
+type Side = 'bare' | 'edge' | 'anchored';
+const SIDES: readonly Side[] = ['bare', 'edge', 'anchored'];
+const LETTER: Record<Side, string> = { bare: 'a', edge: 'b', anchored: 'c' };
 
-interface SideResult {
+interface SideResult extends BenchSideResult {
   readonly side: Side;
-  readonly round: number;
-  readonly steps: StepResult[];
-  readonly maxRate: number | null;
-  readonly memory: MemoryResult | null;
-  readonly profile: ProfileSummary | null;
 }
 
 interface Options {
@@ -92,8 +95,8 @@ const say = (text: string): void => {
 async function runSide(side: Side, o: Options, redis: LocalRedis | null, round: number, measureMemory: boolean): Promise<SideResult> {
   const dir = join(o.out, o.rounds > 1 ? `${side}-round${round}` : side);
   mkdirSync(dir, { recursive: true });
-  const title = side === 'bare' ? 'bare drachtio-srf B2BUA' : `full sip-edge, ${o.numbers.toLocaleString('en')} numbers`;
-  say(`\n=== (${side === 'bare' ? 'a' : 'b'}) ${title}${o.rounds > 1 ? `, round ${round} of ${o.rounds}` : ''} ===`);
+  const title = side === 'bare' ? 'bare drachtio-srf B2BUA' : `full sip-edge, ${o.numbers.toLocaleString('en')} numbers${side === 'anchored' ? ', media anchored through rtpengine' : ''}`;
+  say(`\n=== (${LETTER[side]}) ${title}${o.rounds > 1 ? `, round ${round} of ${o.rounds}` : ''} ===`);
   const mark = cleanupMark();
   const busy = await waitForQuiet(15, 120_000, (b) => say(`  machine ${b.toFixed(0)} % busy with other work; waiting for it to quiet down...`));
   say(`  machine ${busy.toFixed(0)} % busy before start`);
@@ -103,6 +106,7 @@ async function runSide(side: Side, o: Options, redis: LocalRedis | null, round: 
   const profileDir = o.profile ? join(dir, 'profile') : undefined;
   let sut: RunningProcess;
   let activeCalls: (() => Promise<number | null>) | undefined;
+  let rtpengine: BenchRtpengine | null = null;
   if (side === 'bare') {
     sut = await startBareB2bua({ drachtio, agentUri: uas.uri, dir, ...(profileDir ? { cpuProfDir: profileDir } : {}) });
   } else {
@@ -110,8 +114,12 @@ async function runSide(side: Side, o: Options, redis: LocalRedis | null, round: 
     const config = parseConfig({ admin: { token: 'bench-seed-token-000' }, redis: { url: redis!.url, key_prefix: KEY_PREFIX, command_timeout_ms: 10_000 } });
     const client = createRedis(config.redis, 'bench-seed');
     await whenReady(client, 5_000);
-    await seedRoutingThroughCatalog(new Catalog(client, redisKeys(KEY_PREFIX)), CARRIER_IP.edge, uas.uri);
+    await seedRoutingThroughCatalog(new Catalog(client, redisKeys(KEY_PREFIX)), CARRIER_IP[side], uas.uri);
     client.disconnect();
+    if (side === 'anchored') {
+      rtpengine = await startBenchRtpengine({ dir, range: rtpPortRange({ maxRate: o.max, holdS: o.holdMs / 1000 }) });
+      say(`  rtpengine ng ${rtpengine.ng}, RTP ports ${rtpengine.range.min}-${rtpengine.range.max} (${rtpengine.range.calls} calls), pid ${rtpengine.pid()}`);
+    }
     const edge = await startEdgeProcess({
       drachtio,
       redisUrl: redis!.url,
@@ -120,13 +128,20 @@ async function runSide(side: Side, o: Options, redis: LocalRedis | null, round: 
       runner: o.runner,
       logLevel: o.logLevel,
       ...(profileDir ? { cpuProfDir: profileDir } : {}),
+      ...(rtpengine ? { config: { media: { anchor: 'always', rtpengine: [rtpengine.ng] } } } : {}),
     });
     sut = edge;
     activeCalls = () => edge.metric('sip_edge_active_calls');
   }
   onCleanup(side, () => sut.stop());
   const sutPid = sut.pid();
-  const pids = { [side]: sutPid, drachtio: drachtio.pid(), sipp_uas: uas.pid(), ...(side === 'edge' && redis ? { redis: redis.pid } : {}) };
+  const pids = {
+    [side]: sutPid,
+    drachtio: drachtio.pid(),
+    sipp_uas: uas.pid(),
+    ...(side !== 'bare' && redis ? { redis: redis.pid } : {}),
+    ...(rtpengine ? { rtpengine: rtpengine.pid() } : {}),
+  };
   const target = `127.0.0.1:${drachtio.sipPort}`;
   say(`  SIP ${target}; ${side} pid ${sutPid}, drachtio pid ${drachtio.pid()}, agent ${uas.uri}`);
 
@@ -175,7 +190,8 @@ async function runSide(side: Side, o: Options, redis: LocalRedis | null, round: 
   say(`  highest rate with < 0.1 % failed calls: ${maxRate ?? 'none'} cps`);
 
   let memory: MemoryResult | null = null;
-  if (measureMemory && o.memoryCalls > 0) {
+  // not for the anchored side: its held calls carry no RTP, and the media watchdog would end them
+  if (measureMemory && o.memoryCalls > 0 && side !== 'anchored') {
     const rate = Math.min(200, Math.max(50, Math.floor((maxRate ?? 100) / 2)));
     say(`  memory: holding ${o.memoryCalls} calls (opened at ${rate} cps)...`);
     const file = join(dir, 'memory-numbers.csv');
@@ -206,21 +222,6 @@ async function runSide(side: Side, o: Options, redis: LocalRedis | null, round: 
   return { side, round, steps, maxRate, memory, profile };
 }
 
-const kb = (b: number | null): string => (b === null ? '-' : `${(b / 1024).toFixed(1)} KiB`);
-
-const mib = (b: number | null | undefined): string => (b === null || b === undefined ? '-' : (b / 1048576).toFixed(0));
-
-function formatMemory(m: MemoryResult): string {
-  return `held ${m.held} calls: RSS ${kb(m.rssPerCallBytes)}/call (${mib(m.idle?.rss)} -> ${mib(m.loaded?.rss)} MB after GC), ` +
-    `V8 heap+external ${kb(m.heapPerCallBytes)}/call (${mib(m.idle && m.idle.heapUsed + m.idle.external)} -> ${mib(m.loaded && m.loaded.heapUsed + m.loaded.external)} MB), ` +
-    `drachtio-server RSS ${kb(m.drachtioPerCallBytes)}/call, ${m.failed} failed`;
-}
-
-function formatLookup(l: LookupResult): string {
-  const d = (x: LookupResult['miss']): string => `p50 ${x.p50?.toFixed(0)} us, p99 ${x.p99?.toFixed(0)} us, max ${x.max?.toFixed(0)} us`;
-  return `cache miss (Redis GET): ${d(l.miss)} (${l.missesPerSecond.toFixed(0)}/s one at a time)\n  cache hit: ${d(l.hit)} (${l.hitsPerSecond.toFixed(0)}/s)${l.notFound > 0 ? `\n  NOT FOUND: ${l.notFound}` : ''}`;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -236,6 +237,7 @@ async function main(): Promise<void> {
       'memory-calls': { type: 'string', default: '2000' },
       rounds: { type: 'string', default: '1' },
       only: { type: 'string' },
+      anchored: { type: 'boolean', default: false },
       'flood-rate': { type: 'string', default: '2000' },
       'flood-seconds': { type: 'string', default: '60' },
       'legit-rate': { type: 'string', default: '20' },
@@ -269,24 +271,29 @@ async function main(): Promise<void> {
     runner: values.runner as Runner,
     logLevel: values['log-level'],
     profile: values.profile,
-    out: values.out ?? join(ROOT, 'bench/results', `bench-${timestamp()}`),
+    // absolute: SIPp runs in its own directory and is handed paths under this one
+    out: values.out ? resolve(values.out) : join(ROOT, 'bench/results', `bench-${timestamp()}`),
   };
   if (o.runner !== 'tsx' && o.runner !== 'dist') throw new Error('--runner tsx|dist');
-  if (values.only && !['bare', 'edge', 'pipeline', 'flood'].includes(values.only)) throw new Error('--only bare|edge|pipeline|flood');
+  if (values.only && !['bare', 'edge', 'anchored', 'pipeline', 'flood'].includes(values.only)) throw new Error('--only bare|edge|anchored|pipeline|flood');
   if (values.only === 'flood') return floodOnly(o, num);
   const pipelineOnly = values.only === 'pipeline';
-  const sides: Side[] = pipelineOnly ? [] : values.only ? [values.only as Side] : ['bare', 'edge'];
+  const chosen = new Set<Side>(pipelineOnly ? [] : values.only ? [values.only as Side] : ['bare', 'edge']);
+  if (values.anchored && !pipelineOnly) chosen.add('anchored');
+  const sides = SIDES.filter((s) => chosen.has(s));
+  const edgeSides = sides.some((s) => s !== 'bare');
+  if (sides.includes('anchored')) rtpPortRange({ maxRate: o.max, holdS: o.holdMs / 1000 }); // fails now, not after seeding, when --max and --hold need more ports than there are
   mkdirSync(o.out, { recursive: true });
   const machine = machineInfo();
   const started = Date.now();
   say(`sip-edge benchmark -> ${o.out}\nmachine: ${describeMachine(machine)}`);
-  if (o.runner === 'dist' && sides.includes('edge')) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  if (o.runner === 'dist' && edgeSides) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 
   let redis: LocalRedis | null = null;
   let seedMs: number | null = null;
   let lookup: LookupResult | null = null;
   let pipeline: PipelineCostResult | null = null;
-  if (sides.includes('edge') || pipelineOnly) {
+  if (edgeSides || pipelineOnly) {
     redis = await startLocalRedis();
     const config = parseConfig({ admin: { token: 'bench-seed-token-000' }, redis: { url: redis.url, key_prefix: KEY_PREFIX, command_timeout_ms: 10_000 } });
     const client = createRedis(config.redis, 'bench-seed');
@@ -324,75 +331,40 @@ async function main(): Promise<void> {
   };
   const bare = best('bare');
   const edge = best('edge');
+  const anchoredBest = best('anchored');
   const ratio = bare?.maxRate && edge?.maxRate ? edge.maxRate / bare.maxRate : null;
+  const stepsOf = (side: Side): StepResult[] => results.filter((r) => r.side === side).flatMap((r) => r.steps);
+  const anchored = edge && anchoredBest ? compareAnchored({ maxRate: edge.maxRate, steps: stepsOf('edge') }, { maxRate: anchoredBest.maxRate, steps: stepsOf('anchored') }) : null;
   const perRound = (b: { rounds: (number | null)[] }): string => (o.rounds > 1 ? ` (rounds: ${b.rounds.map((r) => r ?? 'none').join(', ')})` : '');
+  const numbers = o.numbers.toLocaleString('en');
   const summary = [
     `machine: ${describeMachine(machine)}`,
     ...(bare ? [`(a) bare drachtio-srf B2BUA: ${bare.maxRate ?? 'none'} calls/s with < 0.1 % failed${perRound(bare)}`] : []),
-    ...(edge ? [`(b) full sip-edge, ${o.numbers.toLocaleString('en')} numbers: ${edge.maxRate ?? 'none'} calls/s with < 0.1 % failed${perRound(edge)}`] : []),
+    ...(edge ? [`(b) full sip-edge, ${numbers} numbers: ${edge.maxRate ?? 'none'} calls/s with < 0.1 % failed${perRound(edge)}`] : []),
+    ...(anchoredBest ? [`(c) full sip-edge, ${numbers} numbers, media anchored through rtpengine (SDP, no RTP): ${anchoredBest.maxRate ?? 'none'} calls/s with < 0.1 % failed${perRound(anchoredBest)}`] : []),
     ...(ratio !== null ? [`ratio b/a: ${ratio.toFixed(3)} (target >= 0.95: ${ratio >= 0.95 ? 'met' : 'NOT met'})`] : []),
-    ...(lookup ? [`route lookup over ${o.numbers.toLocaleString('en')} numbers: ${formatLookup(lookup).replace(/\n\s*/g, '; ')}`] : []),
+    ...(anchored ? formatAnchored(anchored) : []),
+    ...(lookup ? [`route lookup over ${numbers} numbers: ${formatLookup(lookup).replace(/\n\s*/g, '; ')}`] : []),
     ...(pipeline ? [`edge CPU per call by stage (no SIP): ${pipeline.stages.map((s) => `${s.stage} ${s.cpuUs.toFixed(0)} us${s.redisUs === null ? '' : ` (+ redis ${s.redisUs.toFixed(0)} us)`}`).join('; ')}`] : []),
-    ...(seedMs !== null ? [`seeding ${o.numbers.toLocaleString('en')} numbers: ${(seedMs / 1000).toFixed(1)} s`] : []),
+    ...(seedMs !== null ? [`seeding ${numbers} numbers: ${(seedMs / 1000).toFixed(1)} s`] : []),
     ...results.filter((r) => r.memory).map((r) => `memory per active call, ${r.side}: ${formatMemory(r.memory!)}`),
     ...(sides.length > 0 ? [`steps of ${o.stepSeconds} s, hold ${o.holdMs / 1000} s, edge log level ${o.logLevel}, runner ${o.runner}`] : []),
     `total ${((Date.now() - started) / 60000).toFixed(1)} min`,
   ];
   say(`\n=== summary ===\n${summary.join('\n')}`);
-
-  const rows: Record<string, string | number | null | boolean>[] = results.flatMap((r) => r.steps.map((s) => ({ ...stepRow(s, r.side), label: o.rounds > 1 ? `r${r.round}:${s.label}` : s.label })));
-  writeFileSync(join(o.out, 'steps.csv'), toCsv(rows, STEP_COLUMNS as unknown as string[]));
-  writeFileSync(
-    join(o.out, 'results.json'),
-    `${JSON.stringify({ machine, options: o, bare: bare ?? null, edge: edge ?? null, ratio, lookup, pipeline, seedMs, summary, sides: results }, null, 2)}\n`,
-  );
-  const tables: Table[] = [
-    { title: 'Steps', columns: STEP_COLUMNS as unknown as string[], rows: rows.map((r) => STEP_COLUMNS.map((c) => r[c])) },
-  ];
-  if (lookup) {
-    tables.push({
-      title: `Route lookup (RedisRouteStore.number), ${lookup.samples} random numbers of ${o.numbers}, microseconds`,
-      columns: ['path', 'p50', 'p95', 'p99', 'max', 'mean', 'per second'],
-      rows: [
-        ['cache miss (Redis GET)', lookup.miss.p50, lookup.miss.p95, lookup.miss.p99, lookup.miss.max, lookup.miss.mean, lookup.missesPerSecond],
-        ['cache hit', lookup.hit.p50, lookup.hit.p95, lookup.hit.p99, lookup.hit.max, lookup.hit.mean, lookup.hitsPerSecond],
-      ],
-    });
-  }
-  if (pipeline) {
-    tables.push({
-      title: `CPU of the edge's own work per call, by stage (in-process, no SIP, ${pipeline.concurrency} calls in flight), microseconds`,
-      columns: ['stage', 'edge CPU us per call', 'redis-server CPU us per call', 'calls'],
-      rows: pipeline.stages.map((s) => [s.stage, s.cpuUs, s.redisUs, s.calls]),
-    });
-  }
-  const memRows = results.filter((r) => r.memory).map((r) => {
-    const m = r.memory!;
-    const kib = (b: number | null): number | null => (b === null ? null : b / 1024);
-    return [r.side, m.held, m.idle && m.idle.rss / 1048576, m.loaded && m.loaded.rss / 1048576, kib(m.rssPerCallBytes), kib(m.heapPerCallBytes), kib(m.drachtioPerCallBytes)];
+  const written = writeBenchReport({
+    out: o.out,
+    machine,
+    summary,
+    json: { machine, options: o, bare: bare ?? null, edge: edge ?? null, anchoredEdge: anchoredBest ?? null, ratio, anchored, lookup, pipeline, seedMs, summary, sides: results },
+    numbers: o.numbers,
+    rounds: o.rounds,
+    sides: results,
+    anchored,
+    lookup,
+    pipeline,
   });
-  if (memRows.length > 0) tables.push({ title: 'Memory per active call (after a full GC)', columns: ['process', 'calls held', 'RSS idle MB', 'RSS held MB', 'RSS KiB/call', 'V8 heap+external KiB/call', 'drachtio RSS KiB/call'], rows: memRows });
-  for (const r of results) {
-    if (r.profile) tables.push({ title: `CPU profile of ${r.side}: self time by the package or src/ file it ran for (% of busy)`, columns: ['owner', 'ms', '%'], rows: r.profile.byOwner.map((e) => [e.name, e.ms, e.pct]) });
-  }
-  writeFileSync(
-    join(o.out, 'report.html'),
-    renderHtml({
-      title: 'sip-edge benchmark: bare drachtio-srf B2BUA vs full sip-edge',
-      subtitle: describeMachine(machine),
-      summary,
-      charts: stepCharts(
-        results.map((r) => ({
-          name: `${r.side === 'bare' ? 'bare B2BUA' : 'sip-edge'}${o.rounds > 1 ? ` r${r.round}` : ''}`,
-          color: r.side === 'bare' ? '#2471a3' : '#c0392b',
-          // the decisive attempt per rate (a retried step's second try)
-          steps: r.steps.filter((s, i) => !r.steps.slice(i + 1).some((later) => later.rate === s.rate)).map((s) => ({ offered_cps: s.rate, reached_cps: s.reachedCps, failure_pct: s.failureRatio * 100, p50: s.to200.p50, p99: s.to200.p99 })),
-        })),
-      ),
-      tables,
-    }),
-  );
-  say(`\nwritten: ${join(o.out, 'steps.csv')}, ${join(o.out, 'results.json')}, ${join(o.out, 'report.html')}`);
+  say(`\nwritten: ${written.join(', ')}`);
 }
 
 /** --only flood: its own stack (Redis, drachtio-server, SIPp agent, the edge), its own summary. */

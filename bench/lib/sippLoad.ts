@@ -29,6 +29,7 @@ const stderrOf = (proc: ChildProcess): string => (proc as ChildProcess & { stder
 export interface LoadUas {
   readonly ip: string;
   readonly port: number;
+  /** sip:agent@ip:port;transport=udp */
   readonly uri: string;
   pid(): number | null;
   /** Calls the agent has open now, from its per-second statistics (null before the first line). */
@@ -61,7 +62,10 @@ export async function startLoadUas(options: { ip: string; dir: string; scenario?
   return {
     ip: options.ip,
     port,
-    uri: `sip:agent@${options.ip}:${port}`,
+    // SIPp listens on UDP only (-t u1): the URI says so, or the edge would send every INVITE over
+    // 1300 bytes (RFC 3261 18.1.1; src/calls/agentTransport.ts) to TCP first, be refused, and retry
+    // over UDP: two attempts per call, which no agent reachable over TCP would cost.
+    uri: `sip:agent@${options.ip}:${port};transport=udp`,
     pid: () => (proc.exitCode === null ? (proc.pid ?? null) : null),
     currentCalls: () => parseStatsCsv(readIfExists(stats))?.current ?? null,
     stop: async () => {

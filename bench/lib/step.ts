@@ -128,6 +128,7 @@ export function formatStepLine(r: StepResult, sutName: string): string {
     `100 ${lat(r.to100)}  180 ${lat(r.to180)}  200 ${lat(r.to200)} ms`,
     `${sutName} cpu ${pct(p[sutName]?.cpuPct)}% (${ms(cpuMsPerCall(p[sutName]?.cpuPct, r.reachedCps))} ms/call) rss ${mb(p[sutName]?.rssEndBytes)}MB`,
     `drachtio ${pct(p.drachtio?.cpuPct)}%`,
+    ...(p.rtpengine ? [`rtpengine ${pct(p.rtpengine.cpuPct)}%`] : []),
     `machine ${pct(r.usage.machineBusyPct)}% (others ${pct(r.usage.otherCpuPct)}%, peak ${pct(r.usage.otherCpuPeakPct)}%)`,
     r.pass ? 'PASS' : `FAIL (${r.why})`,
   ].join(' | ');
@@ -164,6 +165,7 @@ export function stepRow(r: StepResult, sutName: string): Record<string, string |
   row.sut_rss_peak_mb = p[sutName]?.rssPeakBytes ? p[sutName]!.rssPeakBytes! / 1048576 : null;
   row.drachtio_cpu_pct = p.drachtio?.cpuPct ?? null;
   row.redis_cpu_pct = p.redis?.cpuPct ?? null;
+  row.rtpengine_cpu_pct = p.rtpengine?.cpuPct ?? null;
   row.sipp_uac_cpu_pct = p.sipp_uac?.cpuPct ?? null;
   row.sipp_uas_cpu_pct = p.sipp_uas?.cpuPct ?? null;
   row.machine_busy_pct = r.usage.machineBusyPct;
@@ -178,6 +180,6 @@ export const STEP_COLUMNS = [
   'invite_100_p50_ms', 'invite_100_p95_ms', 'invite_100_p99_ms',
   'invite_180_p50_ms', 'invite_180_p95_ms', 'invite_180_p99_ms',
   'invite_200_p50_ms', 'invite_200_p95_ms', 'invite_200_p99_ms',
-  'sut_cpu_pct', 'sut_cpu_ms_per_call', 'sut_rss_mb', 'sut_rss_peak_mb', 'drachtio_cpu_pct', 'redis_cpu_pct', 'sipp_uac_cpu_pct', 'sipp_uas_cpu_pct', 'machine_busy_pct', 'other_cpu_pct', 'other_cpu_peak_pct',
+  'sut_cpu_pct', 'sut_cpu_ms_per_call', 'sut_rss_mb', 'sut_rss_peak_mb', 'drachtio_cpu_pct', 'redis_cpu_pct', 'rtpengine_cpu_pct', 'sipp_uac_cpu_pct', 'sipp_uas_cpu_pct', 'machine_busy_pct', 'other_cpu_pct', 'other_cpu_peak_pct',
   'pass', 'why',
 ] as const;

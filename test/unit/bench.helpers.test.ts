@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { commonPassRate, compareAnchored, cpuPerCall, decisiveSteps, formatAnchored, passingStepAt, type StepFigures } from '../../bench/lib/anchorSummary.js';
 import { compareSides, formatComparison, type SideSteps } from '../../bench/lib/compareSteps.js';
 import { toCsv } from '../../bench/lib/csv.js';
 import { moduleOf, summarizeProfile } from '../../bench/lib/profile.js';
 import { lineChart, niceTicks } from '../../bench/lib/report.js';
+import { PORTS_PER_CALL, rtpPortRange } from '../../bench/lib/rtpengine.js';
 import { benchNumber, benchTrunk, CALLER, dialPlan, MAX_NUMBERS, numberAt } from '../../bench/lib/seed.js';
 import { distribution, judgeStep, nextRate, parseSetupLog, percentile } from '../../bench/lib/stats.js';
 import { benchInvite } from '../../bench/lib/pipelineBench.js';
@@ -228,5 +230,79 @@ describe('bench numbers', () => {
     const all = plan.slice(0, 1000);
     expect(new Set(all).size).toBe(1000);
     expect(plan.slice(1000, 5)).toEqual(all.slice(0, 5));
+  });
+});
+
+describe('rtpPortRange (the anchored side\'s rtpengine)', () => {
+  it('holds every call SIPp may keep open at the highest rate, 4 ports each, from the base up', () => {
+    // 1500 cps x (1 s hold + 4 s) = 7500 calls = 30,000 ports
+    expect(rtpPortRange({ maxRate: 1500, holdS: 1 })).toEqual({ min: 30_000, max: 59_999, calls: 7_500 });
+    expect(PORTS_PER_CALL).toBe(4);
+  });
+
+  it('never goes below the minimum span for a low search', () => {
+    expect(rtpPortRange({ maxRate: 100, holdS: 1 })).toEqual({ min: 30_000, max: 39_999, calls: 2_500 });
+    expect(rtpPortRange({ maxRate: 100, holdS: 1, base: 20_000, minPorts: 400 })).toEqual({ min: 20_000, max: 21_999, calls: 500 });
+  });
+
+  it('refuses a search that would need ports past 65535', () => {
+    expect(() => rtpPortRange({ maxRate: 1500, holdS: 5 })).toThrow(/lower --max or --hold/);
+  });
+});
+
+describe('anchored vs unanchored edge (npm run bench -- --anchored)', () => {
+  const step = (rate: number, pass: boolean, reachedCps: number, cpu: Record<string, number>, label = `${rate}cps`): StepFigures => ({
+    label,
+    rate,
+    pass,
+    reachedCps,
+    usage: { processes: Object.fromEntries(Object.entries(cpu).map(([k, cpuPct]) => [k, { cpuPct, rssStartBytes: 0, rssPeakBytes: 0, rssEndBytes: 0 }])), machineBusyPct: null, otherCpuPct: null, otherCpuPeakPct: null, seconds: 10 },
+  });
+
+  it('decisiveSteps keeps the last attempt at each rate, in order', () => {
+    const steps = [step(100, true, 100, {}), step(150, false, 140, {}), step(150, true, 150, {}, '150cps-again'), step(200, false, 180, {})];
+    expect(decisiveSteps(steps).map((s) => s.label)).toEqual(['100cps', '150cps-again', '200cps']);
+  });
+
+  it('commonPassRate is the highest rate both sides passed, null when none', () => {
+    const edge = [step(100, true, 100, {}), step(150, true, 150, {}), step(200, true, 200, {})];
+    const anchored = [step(100, true, 100, {}), step(150, true, 150, {}), step(200, false, 170, {})];
+    expect(commonPassRate(edge, anchored)).toBe(150);
+    expect(commonPassRate(edge, [step(100, false, 50, {})])).toBeNull();
+  });
+
+  it('cpuPerCall reads the system under test as edge, leaves absent processes null and sums the rest', () => {
+    // 50 % of a core at 200 calls/s = 2.5 ms per call
+    const c = cpuPerCall(step(200, true, 200, { anchored: 50, drachtio: 20, redis: 4, rtpengine: 10, sipp_uac: 30 }), 'anchored');
+    expect(c.ms).toEqual({ edge: 2.5, drachtio: 1, redis: 0.2, rtpengine: 0.5 });
+    expect(c.total).toBeCloseTo(4.2, 10);
+    expect(cpuPerCall(step(200, true, 200, { edge: 50, drachtio: 20 }), 'edge').ms.rtpengine).toBeNull();
+  });
+
+  it('passingStepAt takes the last passing attempt (the latest round)', () => {
+    const steps = [step(150, true, 150, { edge: 30 }, 'r1'), step(150, false, 120, { edge: 30 }, 'r2 fail'), step(150, true, 150, { edge: 36 }, 'r2 again')];
+    expect(passingStepAt(steps, 150)?.label).toBe('r2 again');
+    expect(passingStepAt(steps, 200)).toBeNull();
+  });
+
+  it('compareAnchored: ratio of the highest rates, CPU compared at the highest rate both passed', () => {
+    const edge = [step(100, true, 100, { edge: 10, drachtio: 8, redis: 2 }), step(200, true, 200, { edge: 20, drachtio: 16, redis: 4 }), step(300, true, 300, { edge: 30, drachtio: 24, redis: 6 })];
+    const anchored = [step(100, true, 100, { anchored: 15, drachtio: 8, redis: 2, rtpengine: 5 }), step(200, true, 200, { anchored: 30, drachtio: 16, redis: 4, rtpengine: 10 }), step(300, false, 250, {})];
+    const c = compareAnchored({ maxRate: 300, steps: edge }, { maxRate: 200, steps: anchored });
+    expect(c.ratio).toBeCloseTo(2 / 3, 10);
+    expect(c.cpuRate).toBe(200);
+    expect(c.edgeCpu?.ms).toEqual({ edge: 1, drachtio: 0.8, redis: 0.2, rtpengine: null });
+    expect(c.anchoredCpu?.ms).toEqual({ edge: 1.5, drachtio: 0.8, redis: 0.2, rtpengine: 0.5 });
+    const lines = formatAnchored(c);
+    expect(lines[0]).toBe('ratio c/b (anchored / unanchored edge): 0.667');
+    expect(lines[1]).toContain('at 200 calls/s');
+    expect(lines[1]).toContain('edge 1.00 / 1.50; drachtio 0.80 / 0.80; redis 0.20 / 0.20; rtpengine - / 0.50; total 2.00 / 3.00');
+  });
+
+  it('says so when the anchored side passed no rate', () => {
+    const c = compareAnchored({ maxRate: 100, steps: [step(100, true, 100, { edge: 10 })] }, { maxRate: null, steps: [step(100, false, 60, {})] });
+    expect(c.ratio).toBeNull();
+    expect(c.cpuRate).toBeNull();
+    expect(formatAnchored(c)).toEqual(['ratio c/b (anchored / unanchored edge): -', 'CPU per call: no rate passed on both edge sides']);
   });
 });
