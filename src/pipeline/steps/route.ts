@@ -1,6 +1,6 @@
 import type { PhoneNumberRecord, TrunkRecord } from '../../domain/model.js';
 import type { RecordReader, RouteStore } from '../../stores/routeStore.js';
-import { proceed, reject, type AgentTarget, type CalledNumber, type Decision } from '../types.js';
+import { proceed, reject, type AgentTarget, type CalledNumber, type Decision, type Refusal } from '../types.js';
 
 export interface Route {
   readonly number: PhoneNumberRecord;
@@ -18,29 +18,39 @@ export async function resolveRoute(trunk: TrunkRecord, did: CalledNumber, store:
   if (found.status === 'unavailable') return reject('route_unavailable', `route store unavailable: ${found.error.message}`);
   if (found.status === 'absent') return reject('number_not_found', `${did.e164} is not registered`);
   const number = found.value;
-  switch (number.status) {
-    case 'released':
-      return reject('number_released', `${did.e164} was released`);
-    case 'provisioning':
-      return reject('number_provisioning', `${did.e164} is still provisioning`);
-    case 'suspended':
-      return reject('number_suspended', `${did.e164} is suspended`);
-    case 'active':
-      break;
-    default: {
-      const never: never = number.status;
-      throw new Error(`unknown number status ${String(never)}`);
-    }
-  }
+  const usable = usableNumber(number, did.e164);
+  if (usable) return usable;
   if (trunk.workspace_id !== null && trunk.workspace_id !== number.workspace_id) {
     return reject('number_wrong_workspace', `${did.e164} belongs to another workspace than trunk ${trunk.id}`);
   }
   if (number.trunk_id !== null && number.trunk_id !== trunk.id && number.telephony === 'byoc') {
     return reject('number_wrong_trunk', `${did.e164} arrives on trunk ${number.trunk_id}, not ${trunk.id}`);
   }
-  const routing = number.inbound_routing;
-  if (routing === null) return reject('number_outbound_only', `${did.e164} has no inbound routing`);
+  return routeOf(number, did.e164, store);
+}
 
+/** A number that cannot take a call for its status: the refusal; null when it is active. */
+export function usableNumber(number: PhoneNumberRecord, shown: string): Refusal | null {
+  switch (number.status) {
+    case 'released':
+      return reject('number_released', `${shown} was released`);
+    case 'provisioning':
+      return reject('number_provisioning', `${shown} is still provisioning`);
+    case 'suspended':
+      return reject('number_suspended', `${shown} is suspended`);
+    case 'active':
+      return null;
+    default: {
+      const never: never = number.status;
+      throw new Error(`unknown number status ${String(never)}`);
+    }
+  }
+}
+
+/** An active number's inbound routing: its primary agent (which must exist), the fallback if it does, the voicemail text. */
+export async function routeOf(number: PhoneNumberRecord, shown: string, store: RouteStore): Promise<Decision<Route>> {
+  const routing = number.inbound_routing;
+  if (routing === null) return reject('number_outbound_only', `${shown} has no inbound routing`);
   const [primary, fallback] = await Promise.all([
     store.agent(routing.agent_id),
     routing.fallback ? store.agent(routing.fallback.agent_id) : Promise.resolve(null),

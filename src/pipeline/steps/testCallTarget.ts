@@ -2,6 +2,7 @@ import type { TestCallClaims } from '../../browser/token.js';
 import type { PhoneNumberRecord } from '../../domain/model.js';
 import type { RouteStore } from '../../stores/routeStore.js';
 import { proceed, reject, type AgentTarget, type Decision } from '../types.js';
+import { routeOf, usableNumber } from './route.js';
 
 /** Where a test call goes: the token's agent, or the token's number's inbound routing. */
 export interface TestCallRoute {
@@ -31,29 +32,7 @@ export async function resolveTestCallTarget(claims: TestCallClaims, store: Route
   if (found.status === 'absent' || found.value.id !== target.id) return reject('number_not_found', `number ${target.id} (${target.e164}) is not registered`);
   const number = found.value;
   if (number.workspace_id !== claims.workspaceId) return reject('number_wrong_workspace', `number ${number.id} is not in workspace ${claims.workspaceId}`);
-  switch (number.status) {
-    case 'released':
-      return reject('number_released', `${number.phone_number} was released`);
-    case 'provisioning':
-      return reject('number_provisioning', `${number.phone_number} is still provisioning`);
-    case 'suspended':
-      return reject('number_suspended', `${number.phone_number} is suspended`);
-    case 'active':
-      break;
-    default: {
-      const never: never = number.status;
-      throw new Error(`unknown number status ${String(never)}`);
-    }
-  }
-  const routing = number.inbound_routing;
-  if (routing === null) return reject('number_outbound_only', `${number.phone_number} has no inbound routing`);
-  const [primary, fallback] = await Promise.all([
-    store.agent(routing.agent_id),
-    routing.fallback ? store.agent(routing.fallback.agent_id) : Promise.resolve(null),
-  ]);
-  if (primary.status === 'unavailable') return reject('route_unavailable', `route store unavailable: ${primary.error.message}`);
-  if (primary.status === 'absent') return reject('agent_not_found', `agent ${routing.agent_id} does not exist`);
-  const targets: AgentTarget[] = [{ role: 'primary', agent: primary.value }];
-  if (fallback?.status === 'found') targets.push({ role: 'fallback', agent: fallback.value });
-  return proceed({ number, targets, voicemailMessage: routing.voicemail_message });
+  const usable = usableNumber(number, number.phone_number);
+  if (usable) return usable;
+  return routeOf(number, number.phone_number, store);
 }
