@@ -54,6 +54,19 @@ export interface RedisCluster {
  * ports, no persistence, cluster-node-timeout 5000 ms (failovers within a few seconds).
  */
 export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}): Promise<RedisCluster> {
+  // A port found free can be taken before redis-server binds it (the free-port search overlaps the
+  // kernel's ephemeral range, where every outgoing connection of the machine picks its port):
+  // such a node never answers, and a new set of ports is tried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !/timed out waiting for node/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnce(options: { nodeTimeoutMs?: number }): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'sip-edge-cluster-'));
   const procs = new Map<number, ChildProcess>();
   const ports: number[] = [];
